@@ -1,0 +1,10 @@
+"""Scheduler settings: the common ``RAPPORT_*`` ones plus ``RAPPORT_SCHEDULER_*``."""
+from rapport_shared.settings import ServiceSettings, service_settings_config
+
+
+class Settings(ServiceSettings):
+    model_config = service_settings_config("scheduler")
+
+    service_name: str = "scheduler"
+    db_schema: str = "scheduler"
+    http_port: int = 8002

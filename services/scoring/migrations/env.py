@@ -1,0 +1,5 @@
+from rapport_shared.migrations import run_env
+
+from rapport_scoring.adapters.orm import metadata
+
+run_env(metadata)

@@ -1,0 +1,6 @@
+"""Tables of the ``scoring`` schema (all SQL of this service lives in adapters/)."""
+from rapport_shared.bus.tables import add_bus_tables
+from rapport_shared.db import schema_metadata
+
+metadata = schema_metadata("scoring")
+outbox, inbox = add_bus_tables(metadata)

@@ -1,0 +1,1 @@
+"""Rapport's shared library: contracts and infrastructure only, no business rules."""

@@ -1,0 +1,1 @@
+"""The event bus: codec, idempotent producer, consumer runner, transactional outbox and inbox."""

@@ -1,0 +1,25 @@
+"""Inbox: remember handled event ids in the handler's transaction, so redelivery has no effect."""
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_shared.bus.tables import inbox_table
+from rapport_shared.contracts.envelope import Envelope
+
+
+class Inbox:
+    def __init__(self, schema: str, consumer: str) -> None:
+        self.table = inbox_table(MetaData(schema=schema))
+        self._consumer = consumer
+
+    async def claim(self, session: AsyncSession, envelope: Envelope) -> bool:
+        """True the first time this consumer sees the event; False for a duplicate."""
+        statement = (
+            insert(self.table)
+            .values(consumer=self._consumer, event_id=envelope.id, event_type=envelope.type)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
+        return (await session.execute(statement)).first() is not None

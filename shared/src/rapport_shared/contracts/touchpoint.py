@@ -1,0 +1,82 @@
+"""Topic ``touchpoint`` (emitted by scheduler): a consolidated message that is due now."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from rapport_shared.contracts.base import Amount, CurrencyCode, EventPayload, Part
+
+TouchChannel = Literal["email", "sms", "call", "voice", "internal", "agency"]
+Tone = Literal["friendly", "neutral", "firm", "final"]
+
+
+class Recipient(Part):
+    contact_id: UUID | None = None
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    locale: str = "en"
+    time_zone: str = "UTC"
+    role: str | None = None
+
+
+class TouchInvoice(Part):
+    invoice_id: UUID
+    number: str
+    issue_date: date
+    due_date: date
+    currency: CurrencyCode
+    amount_total: Amount
+    open_amount: Amount
+    days_overdue: int
+    pdf_url: str | None = None
+
+
+class CustomerRef(Part):
+    customer_id: UUID
+    external_id: str | None = None
+    name: str
+    country: str | None = None
+    segment: str | None = None
+
+
+class Collector(Part):
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+
+
+class TouchpointDueV1(EventPayload):
+    """One message to one customer, listing every invoice it concerns (one currency).
+
+    The scheduler guarantees at most one per customer per day; outreach guarantees it is
+    sent at most once per channel.
+    """
+
+    event_type: ClassVar[str] = "rapport.touchpoint.due.v1"
+    topic: ClassVar[str] = "touchpoint"
+
+    touchpoint_id: UUID
+    customer: CustomerRef
+    recipient: Recipient
+    channel: TouchChannel
+    fallback_channels: list[TouchChannel] = []
+    template_key: str
+    tone: Tone
+    stage: str
+    step_offset_days: int
+    policy_id: UUID | None = None
+    policy_version: int | None = None
+    currency: CurrencyCode
+    total_open: Amount
+    invoices: list[TouchInvoice]
+    collector: Collector | None = None
+    send_not_before: datetime | None = None
+    send_not_after: datetime | None = None
+    early_pay_discount_percent: Amount | None = None
+    promised_date: date | None = None
+    instalment_due_date: date | None = None
+    instalment_amount: Amount | None = None
+    internal_audience: list[str] = []

@@ -1,0 +1,1 @@
+"""Provisioning of the project's own infrastructure: databases, roles, schemas, topics."""

@@ -1,0 +1,86 @@
+import asyncio
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from rapport_shared.bus.outbox import Outbox, OutboxRelay
+from rapport_shared.bus.producer import EventProducer, make_kafka_producer
+from rapport_shared.contracts import make_event
+from rapport_shared.contracts.catalogue import TopicNames
+from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1
+from rapport_shared.testing.kafka import TopicWatcher
+
+pytestmark = pytest.mark.integration
+TENANT = uuid4()
+
+
+def balance_event(customer, seq: int):
+    payload = InvoiceBalanceChangedV1(
+        invoice_id=uuid4(), customer_id=customer, number=f"INV-{seq}", issue_date=date(2026, 1, 1),
+        due_date=date(2026, 2, 1), currency="USD", amount_total=Decimal("100"), open_amount=Decimal(100 - seq % 100),
+        status="partially_paid", cause="payment", delta=Decimal("-1"), version=seq,
+    )
+    return make_event(payload, source="/test", tenant_id=TENANT, customer_key=customer)
+
+
+async def producer(infra):
+    p = EventProducer(make_kafka_producer(infra.bootstrap), "test")
+    await p.start()
+    return p
+
+
+async def test_committed_rows_are_published_and_rolled_back_rows_never(infra, scratch):
+    outbox = Outbox(scratch.schema, TopicNames(infra.topic_prefix))
+    customer = uuid4()
+    kept, dropped = balance_event(customer, 1), balance_event(customer, 2)
+    async with scratch.sessions() as session, session.begin():
+        await outbox.add(session, kept)
+    async with scratch.sessions() as session:
+        async with session.begin():
+            await outbox.add(session, dropped)
+            await session.rollback()
+    p = await producer(infra)
+    try:
+        relay = OutboxRelay(scratch.engine, scratch.schema, p, "test")
+        async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
+            assert await relay.publish_once() == 1
+            await watcher.wait_for(lambda e: e.id == kept.id)
+            await asyncio.sleep(0.5)
+            assert not [e for e in watcher.events if e.id == dropped.id]
+        assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 0
+        assert await relay.backlog() == 0
+    finally:
+        await p.stop()
+
+
+async def test_two_relays_keep_each_customers_order_and_lose_nothing(infra, scratch):
+    outbox = Outbox(scratch.schema, TopicNames(infra.topic_prefix))
+    customers = [uuid4() for _ in range(20)]
+    sent = []
+    for seq in range(1, 31):
+        async with scratch.sessions() as session, session.begin():
+            events = [balance_event(c, seq) for c in customers]
+            await outbox.add(session, *events)
+            sent += events
+    p1, p2 = await producer(infra), await producer(infra)
+    relays = [OutboxRelay(scratch.engine, scratch.schema, p, "test", batch_size=37) for p in (p1, p2)]
+    async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
+        tasks = [asyncio.create_task(r.run()) for r in relays]
+        wanted = {e.id for e in sent}
+        await watcher.wait_for(lambda e: e.id in wanted, count=len(wanted), timeout=60)
+        for r in relays:
+            r.stop()
+        await asyncio.gather(*tasks)
+        await p1.stop()
+        await p2.stop()
+    seen = defaultdict(list)
+    for e in watcher.events:
+        if e.id in wanted:
+            seen[e.data["customer_id"]].append(e.data["version"])
+    assert len(seen) == len(customers)
+    for versions in seen.values():
+        assert versions == sorted(versions), "per-customer order broken"
+        assert sorted(set(versions)) == list(range(1, 31))
