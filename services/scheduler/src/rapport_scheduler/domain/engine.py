@@ -1,0 +1,210 @@
+"""The dunning engine: one decision per customer, consolidating all its invoices into one message a day."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from rapport_scheduler.domain import candidates as cand
+from rapport_scheduler.domain.calendar import SendCalendar, Window
+from rapport_scheduler.domain.catalogue import MESSAGE_CHANNELS
+from rapport_scheduler.domain.model import Contact, Customer, Invoice, Plan
+from rapport_scheduler.domain.policy import Policy
+
+
+@dataclass
+class PlannedTouch:
+    channel: str
+    fallback_channels: list[str]
+    template_key: str
+    tone: str
+    stage: str
+    step_offset: int
+    currency: str
+    invoices: list[Invoice]
+    window: Window
+    recipient: Contact | None
+    audience: list[str] = field(default_factory=list)
+    promised_date: date | None = None
+    instalment: tuple[date, Decimal] | None = None
+
+    @property
+    def total_open(self) -> Decimal:
+        return sum((i.open_amount for i in self.invoices), Decimal(0))
+
+
+@dataclass
+class PlannedTask:
+    kind: str
+    reason: str
+    invoice_ids: list[UUID]
+
+
+@dataclass
+class Decision:
+    today: date
+    touch: PlannedTouch | None = None
+    stages: dict[UUID, tuple[int, str]] = field(default_factory=dict)
+    tasks: list[PlannedTask] = field(default_factory=list)
+    broken_promises: list[UUID] = field(default_factory=list)
+    reminded_instalment: tuple[UUID, date] | None = None
+    wake_at: datetime | None = None
+
+
+def decide(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy,
+           now: datetime, calendar: SendCalendar = SendCalendar()) -> Decision:
+    """Everything the customer's plan asks for at ``now``; the caller applies it in one transaction."""
+    tz = _time_zone(customer)
+    decision = Decision(today=calendar.local_today(now, tz))
+    if customer.hold:
+        return decision  # a collector hold stops the cadence until released
+    found = _collect(customer, invoices, plans, policy, decision)
+    human = [c for c in found if c.channel == "call"]
+    messages = [c for c in found if c.channel != "call"]
+    _call_task(human, decision)
+    if decision.broken_promises:
+        decision.tasks.append(PlannedTask("broken_promise", "promise to pay not kept by the promised date",
+                                          list(decision.broken_promises)))
+    window = calendar.next_window(now, tz, customer.country)
+    blocked = customer.last_message_on is not None and customer.last_message_on >= window.local_day
+    if messages and not blocked:
+        _touch(customer, messages, window, policy, decision)
+    decision.wake_at = _wake(customer, invoices, plans, policy, decision, calendar, now, tz)
+    return decision
+
+
+def _time_zone(customer: Customer) -> str:
+    contact = customer.primary_contact()
+    return (contact.time_zone if contact and contact.time_zone else None) or customer.time_zone
+
+
+def _collect(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy,
+             decision: Decision) -> list[cand.Candidate]:
+    today, spec = decision.today, policy.spec
+    found: list[cand.Candidate] = []
+    for invoice in invoices:
+        if invoice.is_open and not invoice.disputed and invoice.promise_until and today > invoice.promise_until:
+            decision.broken_promises.append(invoice.invoice_id)
+            found.append(cand.broken_promise(invoice))
+    broken = set(decision.broken_promises)
+    balance = customer.open_balance(invoices)
+    shift = cand.acceleration_days(spec, customer, balance)
+    for invoice in invoices:
+        if invoice.invoice_id in broken or not invoice.in_cadence(today):
+            continue
+        step = cand.cadence_step(spec, invoice, customer, today, shift)
+        candidate = cand.from_step(invoice, step) if step else cand.non_responder(spec, invoice, customer, today)
+        if candidate:
+            found.append(candidate)
+    by_id = {i.invoice_id: i for i in invoices}
+    for plan in plans:
+        found.extend(cand.instalments_due(plan, by_id, today))
+    return found
+
+
+def _call_task(calls: list[cand.Candidate], decision: Decision) -> None:
+    if not calls:
+        return
+    for c in calls:
+        decision.stages[c.invoice.invoice_id] = (c.offset, c.stage)
+    numbers = ", ".join(c.invoice.number for c in calls)
+    decision.tasks.append(PlannedTask("call", f"cadence call step ({calls[-1].stage}) for {numbers}",
+                                      [c.invoice.invoice_id for c in calls]))
+
+
+def _touch(customer: Customer, messages: list[cand.Candidate], window: Window, policy: Policy,
+           decision: Decision) -> None:
+    by_currency: dict[str, list[cand.Candidate]] = defaultdict(list)
+    for c in messages:
+        by_currency[c.invoice.currency].append(c)
+    # One message a day: the currency with the most urgent stage goes first, the rest wait a day.
+    group = max(by_currency.values(), key=lambda cs: (max(c.rank for c in cs), sum(c.invoice.open_amount for c in cs)))
+    lead = max(group, key=lambda c: c.rank)
+    if lead.kind == "instalment":
+        group = [c for c in group if c.kind == "instalment"]
+    contact = customer.primary_contact()
+    route = _route(lead, contact)
+    if route is None:
+        decision.tasks.append(PlannedTask("bounced_contact", f"no reachable channel for {lead.stage} message",
+                                          [c.invoice.invoice_id for c in group]))
+        return
+    decision.touch = PlannedTouch(
+        channel=route[0], fallback_channels=route[1], template_key=lead.template_key or "overdue_firm",
+        tone=lead.tone, stage=lead.stage, step_offset=lead.offset, currency=lead.invoice.currency,
+        invoices=_unique([c.invoice for c in group]), window=window, recipient=contact,
+        audience=list(lead.step.audience) if lead.step else [],
+        promised_date=lead.invoice.promise_until if lead.kind == "broken_promise" else None,
+        instalment=lead.instalment,
+    )
+    for c in group:
+        if c.kind == "cadence":
+            decision.stages[c.invoice.invoice_id] = (c.offset, c.stage)
+    if lead.kind == "instalment" and lead.instalment:
+        plan_id = lead.invoice.plan_id
+        decision.reminded_instalment = (plan_id, lead.instalment[0]) if plan_id else None
+    if lead.kind == "non_responder" and policy.spec.non_responder and policy.spec.non_responder.call_task:
+        decision.tasks.append(PlannedTask("call", "non-responder: no reply since the invoices fell due",
+                                          [c.invoice.invoice_id for c in group]))
+    if route[0] == "agency":
+        decision.tasks.append(PlannedTask("agency_handoff", "cadence reached the agency hand-off step",
+                                          [c.invoice.invoice_id for c in group]))
+
+
+def _route(lead: cand.Candidate, contact: Contact | None) -> tuple[str, list[str]] | None:
+    """The channel to use and its fallbacks, honouring the contact's preference and opt-outs."""
+    if lead.channel not in MESSAGE_CHANNELS:
+        return lead.channel, []
+    order = [lead.channel]
+    if contact and contact.preferred_channel in MESSAGE_CHANNELS:
+        order.insert(0, contact.preferred_channel)
+    if lead.step and lead.step.fallback_channel:
+        order.append(lead.step.fallback_channel)
+    order += sorted(MESSAGE_CHANNELS)
+    usable = list(dict.fromkeys(c for c in order if contact is not None and contact.can_use(c)))
+    return (usable[0], usable[1:]) if usable else None
+
+
+def _unique(invoices: list[Invoice]) -> list[Invoice]:
+    return list({i.invoice_id: i for i in invoices}.values())
+
+
+def _wake(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy, decision: Decision,
+          calendar: SendCalendar, now: datetime, tz: str) -> datetime | None:
+    """The next local midnight on which something could be due (the timer's next firing)."""
+    today, spec = decision.today, policy.spec
+    shift = cand.acceleration_days(spec, customer, customer.open_balance(invoices))
+    days: list[date] = []
+    for invoice in invoices:
+        if not invoice.is_open or invoice.disputed:
+            continue
+        if invoice.promise_until and invoice.invoice_id not in decision.broken_promises:
+            days.append(invoice.promise_until + timedelta(days=1))
+        if invoice.plan_id is None:
+            done = decision.stages.get(invoice.invoice_id, (invoice.stage_offset, ""))[0]
+            days += [d for d in (cand.next_step_day(spec, invoice, done, shift),
+                                 cand.non_responder_day(spec, invoice, customer)) if d]
+    days += [d for d in (cand.next_instalment_day(p) for p in plans) if d]
+    if not days:
+        return None
+    next_day = max(min(days), today + timedelta(days=1))
+    return calendar.local_midnight(next_day, tz)
+
+
+def apply(decision: Decision, customer: Customer, invoices: list[Invoice], plans: list[Plan]) -> None:
+    """Record a decision in the in-memory state, so the next decision knows what was done."""
+    by_id = {i.invoice_id: i for i in invoices}
+    for invoice_id, (offset, _stage) in decision.stages.items():
+        by_id[invoice_id].stage_offset = offset
+    for invoice_id in decision.broken_promises:
+        by_id[invoice_id].promise_until = None
+    customer.broken_promises += len(decision.broken_promises)
+    if decision.touch is not None:
+        customer.last_message_on = decision.touch.window.local_day
+    if decision.reminded_instalment:
+        plan_id, due = decision.reminded_instalment
+        for plan in plans:
+            for inst in plan.instalments:
+                if plan.plan_id == plan_id and inst.due_date == due:
+                    inst.reminded = True
