@@ -1,4 +1,4 @@
-"""``rapport-outreach api|consumer|relay|migrate``: the processes of the outreach service."""
+"""``rapport-outreach api|consumer|sender|relay|migrate``: the processes of the outreach service."""
 from __future__ import annotations
 
 import asyncio
@@ -39,6 +39,16 @@ def consumer() -> None:
     settings = _settings()
     serve_metrics(settings.metrics_port)
     asyncio.run(bootstrap.run_consumer(settings))
+
+
+@cli.command()
+def sender() -> None:
+    """Deliver queued messages through the providers until SIGTERM."""
+    from rapport_outreach.entrypoints.sender import run_sender
+
+    settings = _settings()
+    serve_metrics(settings.metrics_port)
+    asyncio.run(run_sender(settings))
 
 
 @cli.command()

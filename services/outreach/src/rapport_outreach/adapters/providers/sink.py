@@ -1,0 +1,63 @@
+"""The default provider without credentials: real ``.eml`` and ``.json`` files a person can open."""
+from __future__ import annotations
+
+import json
+import os
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from rapport_outreach.domain.model import Outgoing
+
+
+class SinkProvider:
+    name = "sink"
+
+    def __init__(self, directory: Path, from_email: str, from_name: str) -> None:
+        self.directory = directory
+        self._from = formataddr((from_name, from_email))
+        directory.mkdir(parents=True, exist_ok=True)
+
+    async def send(self, message: Outgoing) -> str:
+        folder = self.directory / str(message.tenant_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{message.message_id}"
+        if message.channel == "email":
+            _write_atomic(folder / f"{stem}.eml", bytes(self.compose(message)))
+        _write_atomic(folder / f"{stem}.json", json.dumps(_summary(message), indent=2).encode())
+        return f"sink-{message.message_id}"
+
+    def compose(self, message: Outgoing) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self._from
+        mail["To"] = formataddr((message.to_name or "", message.to_address))
+        mail["Subject"] = message.subject or ""
+        mail["Date"] = formatdate(usegmt=True)
+        mail["Message-ID"] = make_msgid(idstring=str(message.message_id), domain="rapport.local")
+        mail["X-Rapport-Message-Id"] = str(message.message_id)
+        mail.set_content(message.body_text)
+        if message.body_html:
+            mail.add_alternative(message.body_html, subtype="html")
+        return mail
+
+
+def _summary(message: Outgoing) -> dict:
+    return {"message_id": str(message.message_id), "tenant_id": str(message.tenant_id),
+            "channel": message.channel, "to": message.to_address, "subject": message.subject,
+            "template_key": message.template_key, "text": message.body_text}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # A reader (or a crash) never sees half a file.
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class NoopProvider:
+    """Accepts everything and does nothing: the benchmark's reference for raw throughput."""
+
+    name = "noop"
+
+    async def send(self, message: Outgoing) -> str:
+        return f"noop-{message.message_id}"

@@ -1,0 +1,148 @@
+"""All SQL of the outreach service: messages, their events, suppressions, contacts."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_outreach.adapters.orm import contacts, dead_letters, message_events, messages, suppressions
+from rapport_outreach.domain.model import State
+
+
+async def insert_message(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """False when this touchpoint already has a message on this channel (never send twice)."""
+    statement = (insert(messages).values(**row)
+                 .on_conflict_do_nothing(constraint="uq_messages_touchpoint_channel").returning(messages.c.id))
+    return (await session.execute(statement)).first() is not None
+
+
+async def get_message(session: AsyncSession, message_id: UUID):  # noqa: ANN201 - a Row
+    return (await session.execute(select(messages).where(messages.c.id == message_id))).first()
+
+
+async def message_by_provider_id(session: AsyncSession, provider_message_id: str):  # noqa: ANN201
+    statement = select(messages).where(messages.c.provider_message_id == provider_message_id)
+    return (await session.execute(statement)).first()
+
+
+async def latest_message_to(session: AsyncSession, channel: str, address: str):  # noqa: ANN201
+    statement = (select(messages).where(messages.c.channel == channel, func.lower(messages.c.to_address) == address)
+                 .order_by(messages.c.created_at.desc()).limit(1))
+    return (await session.execute(statement)).first()
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int, skip_providers: list[str]) -> list:
+    """Queued messages whose time has come, locked so parallel senders never take the same one."""
+    statement = (select(messages).where(messages.c.state == State.QUEUED, messages.c.next_attempt_at <= now)
+                 .order_by(messages.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    if skip_providers:
+        statement = statement.where(messages.c.provider.not_in(skip_providers))
+    return list((await session.execute(statement)).all())
+
+
+async def set_state(session: AsyncSession, message_id: UUID, state: str, now: datetime, **values: Any) -> None:
+    await session.execute(update(messages).where(messages.c.id == message_id)
+                          .values(state=state, updated_at=now, **values))
+
+
+async def mark_sending(session: AsyncSession, ids: list[UUID], now: datetime) -> None:
+    await session.execute(update(messages).where(messages.c.id.in_(ids))
+                          .values(state=State.SENDING, attempts=messages.c.attempts + 1, updated_at=now))
+
+
+async def sending_to_uncertain(session: AsyncSession, now: datetime) -> list:
+    """Messages a crashed sender left mid-call: nobody knows if the provider got them."""
+    statement = (update(messages).where(messages.c.state == State.SENDING)
+                 .values(state=State.UNCERTAIN, updated_at=now,
+                         last_error="sender stopped between calling the provider and recording its answer")
+                 .returning(*messages.c))
+    return list((await session.execute(statement)).all())
+
+
+async def add_dead_letter(session: AsyncSession, message_id: UUID, tenant_id: UUID, attempts: int, reason: str) -> None:
+    await session.execute(insert(dead_letters).values(message_id=message_id, tenant_id=tenant_id,
+                                                      attempts=attempts, reason=reason).on_conflict_do_nothing())
+
+
+async def add_event(session: AsyncSession, message_id: UUID, tenant_id: UUID, kind: str, occurred_at: datetime,
+                    provider_event_id: str | None = None, detail: str | None = None) -> bool:
+    """False when the provider already told us this (webhooks are at-least-once too)."""
+    statement = (insert(message_events)
+                 .values(message_id=message_id, tenant_id=tenant_id, kind=kind, occurred_at=occurred_at,
+                         provider_event_id=provider_event_id, detail=detail)
+                 .on_conflict_do_nothing().returning(message_events.c.id))
+    return (await session.execute(statement)).first() is not None
+
+
+async def suppressed(session: AsyncSession, keys: list[tuple[UUID, str, str]]) -> set[tuple[UUID, str, str]]:
+    """Which (tenant, channel, address) keys are on the suppression list."""
+    if not keys:
+        return set()
+    columns = tuple_(suppressions.c.tenant_id, suppressions.c.channel, suppressions.c.address)
+    rows = await session.execute(select(suppressions.c.tenant_id, suppressions.c.channel, suppressions.c.address)
+                                 .where(columns.in_(keys)))
+    return {tuple(r) for r in rows}
+
+
+async def add_suppression(session: AsyncSession, tenant_id: UUID, channel: str, address: str, reason: str,
+                          contact_id: UUID | None) -> bool:
+    statement = (insert(suppressions).values(tenant_id=tenant_id, channel=channel, address=address, reason=reason,
+                                             contact_id=contact_id)
+                 .on_conflict_do_nothing().returning(suppressions.c.address))
+    return (await session.execute(statement)).first() is not None
+
+
+async def remove_suppression(session: AsyncSession, tenant_id: UUID, channel: str, address: str, reason: str) -> None:
+    await session.execute(suppressions.delete().where(
+        suppressions.c.tenant_id == tenant_id, suppressions.c.channel == channel,
+        suppressions.c.address == address, suppressions.c.reason == reason))
+
+
+async def upsert_contact(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep the newest version of a contact; older snapshots arriving late change nothing."""
+    statement = insert(contacts).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[contacts.c.tenant_id, contacts.c.contact_id],
+        set_={k: statement.excluded[k] for k in row if k not in ("tenant_id", "contact_id")},
+        where=contacts.c.version <= statement.excluded.version)
+    await session.execute(statement)
+
+
+async def get_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID | None):  # noqa: ANN201
+    if contact_id is None:
+        return None
+    statement = select(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.contact_id == contact_id)
+    return (await session.execute(statement)).first()
+
+
+async def contacts_by_address(session: AsyncSession, channel: str, address: str) -> list:
+    column = contacts.c.email if channel == "email" else contacts.c.phone
+    return list((await session.execute(select(contacts).where(func.lower(column) == address))).all())
+
+
+async def history(session: AsyncSession, tenant_id: UUID, customer_id: UUID | None, invoice_id: UUID | None,
+                  limit: int) -> list[tuple[Any, list]]:
+    conditions = [messages.c.tenant_id == tenant_id]
+    if customer_id:
+        conditions.append(messages.c.customer_id == customer_id)
+    if invoice_id:
+        conditions.append(messages.c.invoice_ids.contains([str(invoice_id)]))
+    rows = list((await session.execute(select(messages).where(and_(*conditions))
+                                       .order_by(messages.c.created_at.desc()).limit(limit))).all())
+    events = await session.execute(select(message_events).where(message_events.c.message_id.in_([r.id for r in rows]))
+                                   .order_by(message_events.c.occurred_at))
+    by_message: dict[UUID, list] = {}
+    for event in events:
+        by_message.setdefault(event.message_id, []).append(event)
+    return [(row, by_message.get(row.id, [])) for row in rows]
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(messages.c.state, func.count()).group_by(messages.c.state))
+    return {state: n for state, n in rows}
+
+

@@ -1,0 +1,81 @@
+"""Message templates: sandboxed Jinja2 with strict variables, rendered and validated here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from rapport_outreach.domain import sms
+from rapport_outreach.domain.errors import SmsTooLong, TemplateInvalid
+
+PARTS = ("subject", "text", "html", "sms")
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+    sms_length: sms.SmsLength
+
+
+# Two sandboxes: HTML escapes every variable, plain text and SMS must not.
+_TEXT_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_HTML_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+@lru_cache(maxsize=4096)
+def _compile(part: str, source: str):  # noqa: ANN202 - a jinja2 Template
+    env = _HTML_ENV if part == "html" else _TEXT_ENV
+    return env.from_string(source)
+
+
+def render(source: TemplateSource, context: dict[str, Any]) -> Rendered:
+    """Render every part; raises TemplateInvalid naming the part and the problem."""
+    out = {part: _render_part(part, getattr(source, part), context) for part in PARTS}
+    out["subject"] = " ".join(out["subject"].split())
+    out["sms"] = sms.smart_encode(out["sms"].strip())
+    return Rendered(**out, sms_length=sms.measure(out["sms"]))
+
+
+def _render_part(part: str, source: str, context: dict[str, Any]) -> str:
+    try:
+        return _compile(part, source).render(context)
+    except TemplateSyntaxError as exc:
+        raise TemplateInvalid(f"syntax error on line {exc.lineno}: {exc.message}", field=part) from None
+    except TemplateError as exc:
+        raise TemplateInvalid(f"{type(exc).__name__}: {exc.message or exc}", field=part) from None
+    except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        raise TemplateInvalid(f"{type(exc).__name__}: {exc}", field=part) from None
+
+
+def validate(source: TemplateSource, samples: list[dict[str, Any]], max_sms_segments: int) -> Rendered:
+    """Reject at save time what would fail at send time: every sample must render, SMS must fit."""
+    rendered = None
+    for context in samples:
+        rendered = render(source, context)
+        check_sms(rendered, max_sms_segments)
+        if not rendered.subject:
+            raise TemplateInvalid("renders to an empty subject", field="subject")
+    assert rendered is not None, "validate needs at least one sample"
+    return rendered
+
+
+def check_sms(rendered: Rendered, max_segments: int) -> None:
+    length = rendered.sms_length
+    if length.segments > max_segments:
+        raise SmsTooLong(
+            f"{length.units} {length.encoding} units make {length.segments} segments; at most {max_segments} allowed",
+            field="sms")

@@ -1,0 +1,43 @@
+"""The message log: every message and what happened to it, per customer or per invoice."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from rapport_outreach.adapters import repository
+from rapport_outreach.domain.errors import NotFound
+from rapport_outreach.entrypoints.api.common import tenant_id
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+
+def _out(row, events: list) -> dict:  # noqa: ANN001 - Rows
+    return {
+        "id": str(row.id), "touchpoint_id": str(row.touchpoint_id) if row.touchpoint_id else None,
+        "customer_id": str(row.customer_id), "contact_id": str(row.contact_id) if row.contact_id else None,
+        "channel": row.channel, "provider": row.provider, "state": row.state, "to": row.to_address,
+        "template_key": row.template_key, "subject": row.subject, "preview": row.body_text[:300],
+        "invoice_ids": row.invoice_ids, "attempts": row.attempts, "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "events": [{"kind": e.kind, "at": e.occurred_at.isoformat(), "detail": e.detail} for e in events],
+    }
+
+
+@router.get("")
+async def message_log(request: Request, tenant: UUID = Depends(tenant_id), customer_id: UUID | None = None,
+                      invoice_id: UUID | None = None, limit: int = Query(100, ge=1, le=1000)) -> dict:
+    async with request.app.state.sessions() as session:
+        items = await repository.history(session, tenant, customer_id, invoice_id, limit)
+    return {"messages": [_out(row, events) for row, events in items]}
+
+
+@router.get("/{message_id}")
+async def message(message_id: UUID, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+    async with request.app.state.sessions() as session:
+        row = await repository.get_message(session, message_id)
+        if row is None or row.tenant_id != tenant:
+            raise NotFound(f"no message {message_id}", "message_id")
+        items = await repository.history(session, tenant, row.customer_id, None, 1000)
+    events = next((e for r, e in items if r.id == message_id), [])
+    return _out(row, events) | {"text": row.body_text, "html": row.body_html}
