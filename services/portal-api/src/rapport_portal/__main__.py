@@ -1,8 +1,9 @@
-"""``rapport-portal api|consumer|relay|migrate``: the processes of the portal-api service."""
+"""``rapport-portal api|consumer|relay|migrate|magic-link``: the processes of the portal-api service."""
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from uuid import UUID
 
 import typer
 import uvicorn
@@ -14,6 +15,8 @@ from rapport_shared.observability import configure_logging
 
 from rapport_portal import bootstrap
 from rapport_portal.config import Settings
+from rapport_portal.domain.errors import PortalError
+from rapport_portal.service_layer import auth
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 cli = typer.Typer(help="Rapport portal-api service.", no_args_is_help=True)
@@ -30,7 +33,7 @@ def api() -> None:
     """Serve the HTTP API."""
     settings = _settings()
     uvicorn.run(bootstrap.create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, loop="uvloop", http="httptools")
 
 
 @cli.command()
@@ -55,6 +58,30 @@ def migrate() -> None:
     settings = _settings()
     upgrade_head(MIGRATIONS, settings.database_url, settings.db_schema)
     typer.echo(f"{settings.db_schema}: migrations applied")
+
+
+@cli.command("magic-link")
+def magic_link(
+    tenant: str = typer.Option(..., "--tenant", help="tenant id"),
+    contact: str = typer.Option(..., "--contact", help="contact id (must be in the read model)"),
+) -> None:
+    """Mint a sign-in link for one contact (demo and support); prints the URL."""
+    settings = _settings()
+    try:
+        url = asyncio.run(_mint(settings, UUID(tenant), UUID(contact)))
+    except (ValueError, PortalError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(url)
+
+
+async def _mint(settings: Settings, tenant_id: UUID, contact_id: UUID) -> str:
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        _, url, _ = await auth.admin_mint_link(bootstrap.build_portal(settings, engine), tenant_id, contact_id)
+        return url
+    finally:
+        await engine.dispose()
 
 
 def main() -> None:

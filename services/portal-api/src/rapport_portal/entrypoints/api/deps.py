@@ -1,0 +1,53 @@
+"""Who is calling: a session from the bearer header or the cookie (the cookie also needs a CSRF token)."""
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, Request
+
+from rapport_shared.web import ApiError
+
+from rapport_portal.domain.errors import Unauthorized
+from rapport_portal.service_layer import auth
+from rapport_portal.service_layer.context import Portal, Principal
+
+COOKIE = "rapport_portal_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_portal(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def session_token(request: Request) -> tuple[str | None, bool]:
+    """The session token and whether it came from the cookie (only then is CSRF a risk)."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip(), False
+    return request.cookies.get(COOKIE), True
+
+
+async def principal(request: Request, portal: Portal = Depends(get_portal)) -> Principal:
+    token, from_cookie = session_token(request)
+    if not token:
+        raise Unauthorized("not signed in")
+    who = await auth.authenticate(portal, token, client_ip(request))
+    if from_cookie and request.method not in SAFE_METHODS:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+    return who
+
+
+def check_csrf(who: Principal, presented: str | None) -> None:
+    if not presented or not hmac.compare_digest(presented, who.csrf_token):
+        raise ApiError(403, "missing or wrong CSRF token", field=CSRF_HEADER)
+
+
+def require_admin(request: Request, portal: Portal = Depends(get_portal)) -> None:
+    presented = request.headers.get("x-admin-token", "")
+    if not hmac.compare_digest(presented.encode(), request.app.state.settings.admin_token.encode()):
+        raise ApiError(401, "admin token required", field="X-Admin-Token")

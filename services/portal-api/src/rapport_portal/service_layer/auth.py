@@ -1,0 +1,122 @@
+"""Magic links, sessions and sign-in rate limits."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from rapport_shared.contracts import portal_link
+from rapport_shared.contracts.portal import MagicLinkRequestedV1
+from rapport_shared.ids import new_id
+
+from rapport_portal.adapters import portal_state, queries
+from rapport_portal.domain.errors import NotFound, Unauthorized
+from rapport_portal.service_layer.context import Portal, Principal
+
+# A session looked up once is trusted this long in this process; logout here evicts it at once.
+SESSION_CACHE_S = 30
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    expires_at: datetime
+    principal: Principal
+
+
+def token_hash(token: str) -> str:
+    """Only the hash of a session token is stored, so a database leak yields no usable session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(portal: Portal, token: str) -> str:
+    return f"{portal.base_url.rstrip('/')}/portal/login?token={quote(token)}"
+
+
+def mint_link(portal: Portal, tenant_id, customer_id, contact_id) -> tuple[str, datetime]:
+    expires_at = portal.clock.now() + timedelta(minutes=portal.link_ttl_minutes)
+    return portal_link.mint(portal.link_secret, tenant_id, customer_id, contact_id, expires_at), expires_at
+
+
+async def admin_mint_link(portal: Portal, tenant_id, contact_id) -> tuple[str, str, datetime]:
+    async with portal.unit_of_work() as session:
+        contact = await queries.contact_any_customer(session, tenant_id, contact_id)
+    if contact is None:
+        raise NotFound("no such contact in this tenant", "contact_id")
+    token, expires_at = mint_link(portal, tenant_id, contact["customer_id"], contact_id)
+    return token, link_url(portal, token), expires_at
+
+
+async def request_magic_link(portal: Portal, email: str, ip: str | None) -> None:
+    """Send a link to every active contact with this address; say nothing about whether any exists."""
+    email = email.strip().lower()
+    portal.login_per_ip.hit(f"ip:{ip}")
+    portal.login_per_email.hit(f"email:{email}")
+    async with portal.unit_of_work() as session:
+        for contact in await queries.contacts_by_email(session, email):
+            token, expires_at = mint_link(portal, contact["tenant_id"], contact["customer_id"], contact["contact_id"])
+            who = Principal(contact["tenant_id"], contact["customer_id"], contact["contact_id"], "", "", ip)
+            await portal.emit(session, who, MagicLinkRequestedV1(
+                request_id=new_id(), customer_id=who.customer_id, contact_id=who.contact_id,
+                requested_at=portal.clock.now(), email=email, link_url=link_url(portal, token),
+                locale=contact["locale"] or "en", expires_at=expires_at,
+            ))
+            await portal.audit(session, who, "magic_link_requested")
+
+
+async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:
+    """Trade a magic link for a session, once."""
+    portal.login_per_ip.hit(f"ip:{ip}")
+    now = portal.clock.now()
+    try:
+        claims = portal_link.verify(portal.link_secret, token, now)
+    except portal_link.InvalidPortalToken as exc:
+        raise Unauthorized(f"sign-in link refused: {exc}") from None
+    async with portal.unit_of_work() as session:
+        if not await portal_state.claim_link(session, claims.nonce, claims.tenant_id, claims.contact_id, now, claims.expires_at):
+            raise Unauthorized("sign-in link refused: already used")
+        scope = queries.Scope(claims.tenant_id, claims.customer_id)
+        if await queries.contact(session, scope, claims.contact_id) is None:
+            raise Unauthorized("sign-in link refused: unknown contact")
+        new = _new_session(portal, claims, ip)
+        await portal_state.create_session(session, dict(
+            token_hash=new.principal.session_hash, tenant_id=claims.tenant_id, customer_id=claims.customer_id,
+            contact_id=claims.contact_id, csrf_token=new.csrf_token, created_at=now, expires_at=new.expires_at))
+        await portal.audit(session, new.principal, "signed_in")
+    return new
+
+
+def _new_session(portal: Portal, claims: portal_link.PortalClaims, ip: str | None) -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires_at = portal.clock.now() + timedelta(minutes=portal.session_ttl_minutes)
+    who = Principal(claims.tenant_id, claims.customer_id, claims.contact_id, token_hash(token), csrf, ip)
+    return NewSession(token, csrf, expires_at, who)
+
+
+async def authenticate(portal: Portal, token: str, ip: str | None) -> Principal:
+    hashed = token_hash(token)
+    now = portal.clock.now()
+    cached = portal.session_cache.get(hashed)
+    if cached and cached[1] > now:
+        return Principal(**{**cached[0].__dict__, "ip": ip})
+    async with portal.sessions() as session:
+        row = await portal_state.find_session(session, hashed, now)
+    if row is None:
+        portal.session_cache.pop(hashed, None)
+        raise Unauthorized("not signed in or session expired")
+    who = Principal(row["tenant_id"], row["customer_id"], row["contact_id"], hashed, row["csrf_token"], ip)
+    if len(portal.session_cache) > 50_000:
+        portal.session_cache.clear()
+    portal.session_cache[hashed] = (who, min(row["expires_at"], now + timedelta(seconds=SESSION_CACHE_S)))
+    return who
+
+
+async def logout(portal: Portal, who: Principal) -> None:
+    portal.session_cache.pop(who.session_hash, None)
+    async with portal.unit_of_work() as session:
+        await portal_state.revoke_session(session, who.session_hash, portal.clock.now())
+        await portal.audit(session, who, "signed_out")

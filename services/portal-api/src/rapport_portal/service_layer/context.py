@@ -1,0 +1,79 @@
+"""What the service layer needs, wired once by bootstrap (so tests can pass fakes)."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_shared.bus.outbox import Outbox
+from rapport_shared.contracts.base import EventPayload
+from rapport_shared.contracts.envelope import make_event
+from rapport_shared.time import Clock
+
+from rapport_portal.adapters import portal_state
+from rapport_portal.domain.checkout import CheckoutRequest, CheckoutSession
+from rapport_portal.domain.plans import PlanLimits
+from rapport_portal.domain.ratelimit import SlidingWindow
+
+SOURCE = "portal-api"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: one contact of one customer of one tenant, through one session."""
+
+    tenant_id: UUID
+    customer_id: UUID
+    contact_id: UUID
+    session_hash: str
+    csrf_token: str
+    ip: str | None = None
+
+
+class CheckoutGateway(Protocol):
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+
+class FileStore(Protocol):
+    def save(self, content: bytes, extension: str) -> str: ...
+    def read(self, storage_name: str) -> bytes: ...
+
+
+@dataclass
+class Portal:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    clock: Clock
+    link_secret: str
+    base_url: str
+    link_ttl_minutes: int
+    session_ttl_minutes: int
+    default_plan_limits: PlanLimits
+    upload_max_bytes: int
+    checkout: CheckoutGateway
+    files: FileStore
+    login_per_ip: SlidingWindow
+    login_per_email: SlidingWindow
+    session_cache: dict[str, tuple[Principal, datetime]] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: state, audit rows and outbox rows commit together or not at all."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def emit(self, session: AsyncSession, who: Principal, payload: EventPayload, subject: str | None = None) -> None:
+        envelope = make_event(payload, source=SOURCE, tenant_id=who.tenant_id, customer_key=who.customer_id,
+                              subject=subject, time=self.clock.now())
+        await self.outbox.add(session, envelope)
+
+    async def audit(self, session: AsyncSession, who: Principal, action: str, **detail: Any) -> None:
+        await portal_state.audit(session, dict(
+            tenant_id=who.tenant_id, customer_id=who.customer_id, contact_id=who.contact_id,
+            action=action, detail=detail, ip=who.ip, at=self.clock.now(),
+        ))
