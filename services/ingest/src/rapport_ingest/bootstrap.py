@@ -1,22 +1,37 @@
 """Composition root: the one place settings are read into objects and wired together."""
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_shared.bus.outbox import Outbox
 from rapport_shared.bus.workers import run_consumer as run_bus_consumer
-from rapport_shared.contracts.catalogue import CONSUMERS
+from rapport_shared.contracts.catalogue import CONSUMERS, TopicNames
 from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.db import make_engine, make_session_factory
 from rapport_shared.runtime import check_kafka, check_postgres
+from rapport_shared.time import Clock, SystemClock
 from rapport_shared.web import Readiness, install_common
 
 from rapport_ingest.config import Settings
+from rapport_ingest.service_layer import status
+from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 
-def create_app(settings: Settings) -> FastAPI:
+def make_outbox(settings: Settings) -> Outbox:
+    return Outbox(settings.db_schema, TopicNames(settings.topic_prefix))
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    from rapport_ingest.entrypoints.api import admin_routes, import_routes, ledger_routes, webhook_routes
+    from rapport_ingest.service_layer.imports import ImportWorker
+
     readiness = Readiness()
 
     @asynccontextmanager
@@ -25,20 +40,46 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.outbox = make_outbox(settings)
+        app.state.clock = clock or SystemClock()
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
+        worker = ImportWorker(engine, app.state.outbox, app.state.clock, settings)
+        task = asyncio.create_task(worker.run())
         yield
+        worker.stop()
+        await task
         await engine.dispose()
 
-    app = FastAPI(title="Rapport ingest", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title="Rapport ingest", version="1.0.0", lifespan=lifespan,
+                  description="The receivables ledger: ERP/CRM API, bulk import, cash application, payment webhooks.")
     install_common(app, settings.service_name, readiness)
+    for module in (admin_routes, ledger_routes, import_routes, webhook_routes):
+        app.include_router(module.router)
     return app
 
 
+def make_handler(settings: Settings, clock: Clock | None = None) -> Handler:
+    outbox, clock = make_outbox(settings), clock or SystemClock()
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        """Status facts for the read-back, and the portal requests that change the ledger."""
+        await status.on_event(UnitOfWork(session, envelope.tenant_id, outbox, clock, causation=envelope), envelope)
+
+    return handle
+
+
+_default: Handler | None = None
+
+
 async def handle(session: AsyncSession, envelope: Envelope) -> None:
-    """Translate one event into a command for the message bus (skeleton: nothing yet)."""
+    """The consumer's handler with settings from the environment (built on first use, not at import)."""
+    global _default
+    if _default is None:
+        _default = make_handler(Settings())
+    await _default(session, envelope)
 
 
 async def run_consumer(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    await run_bus_consumer(settings, engine, CONSUMERS["ingest"], handle)
+    await run_bus_consumer(settings, engine, CONSUMERS["ingest"], make_handler(settings))

@@ -1,0 +1,82 @@
+"""Request plumbing: who is calling, one transaction per request, domain errors as HTTP errors."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from rapport_shared.web import ApiError
+
+from rapport_ingest.domain.errors import Conflict, Forbidden, Invalid, LedgerError, NotFound
+from rapport_ingest.service_layer.tenancy import Caller, authenticate
+from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+_STATUS = {Invalid: 422, NotFound: 404, Conflict: 409, Forbidden: 403}
+
+
+def api_error(exc: LedgerError) -> ApiError:
+    return ApiError(_STATUS.get(type(exc), 400), exc.reason, field=exc.field)
+
+
+async def caller(request: Request, authorization: str | None = Header(None)) -> Caller:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "an API key is required (Authorization: Bearer <key>)", field="Authorization")
+    async with request.app.state.sessions() as session:
+        found = await authenticate(session, token.strip())
+    if found is None:
+        raise ApiError(401, "unknown or revoked API key", field="Authorization")
+    return found
+
+
+def scoped(scope: str) -> Callable[..., Awaitable[Caller]]:
+    async def dependency(who: Caller = Depends(caller)) -> Caller:
+        try:
+            who.require(scope)  # type: ignore[arg-type]
+        except Forbidden as exc:
+            raise api_error(exc) from None
+        return who
+    return dependency
+
+
+async def in_transaction(request: Request, tenant_id: UUID, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction; a domain error rolls everything back."""
+    state = request.app.state
+    try:
+        async with state.sessions() as session, session.begin():
+            return await work(UnitOfWork(session, tenant_id, state.outbox, state.clock))
+    except LedgerError as exc:
+        raise api_error(exc) from None
+    except IntegrityError:
+        # Two requests raced to create the same row; the loser may simply retry.
+        raise ApiError(409, "a concurrent request changed the same record; retry") from None
+
+
+async def idempotent(
+    request: Request, tenant_id: UUID, key: str | None, body: Any,
+    work: Callable[[UnitOfWork], Awaitable[tuple[int, Any]]],
+) -> JSONResponse:
+    """With an ``Idempotency-Key``, a retry gets the first result, stored in the same transaction."""
+    fingerprint = hashlib.sha256(json.dumps([request.url.path, body], sort_keys=True, default=str).encode()).hexdigest()
+
+    async def guarded(uow: UnitOfWork) -> tuple[int, Any]:
+        if key:
+            seen = await uow.ledger.idempotent_response(key)
+            if seen is not None:
+                if seen.request_hash != fingerprint:
+                    raise Invalid("this key was used for a different request", field="Idempotency-Key")
+                return seen.status_code, seen.response
+        status, result = await work(uow)
+        if key:
+            await uow.ledger.remember_response(key, fingerprint, status, result)
+        return status, result
+
+    status, result = await in_transaction(request, tenant_id, guarded)
+    return JSONResponse(result, status_code=status)

@@ -1,0 +1,52 @@
+"""Every change of an invoice's balance goes through here: row, allocation, event, together."""
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy.engine import Row
+
+from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1
+
+from rapport_ingest.domain.ledger import Balance
+from rapport_ingest.service_layer.snapshots import invoice_state
+from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+
+def balance_of(row: Row) -> Balance:
+    return Balance(amount_total=row.amount_total, paid=row.paid_amount, credited=row.credited_amount,
+                   written_off=row.written_off_amount, voided=row.status == "void")
+
+
+async def save_balance(
+    uow: UnitOfWork, row: Row, balance: Balance, *, cause: str, payment_id: UUID | None = None,
+    credit_note_id: UUID | None = None,
+) -> Row:
+    """Store the new balance, bump the version and emit the invoice's new balance and status."""
+    delta = balance.open_amount - row.open_amount
+    values = {
+        "amount_total": balance.amount_total, "paid_amount": balance.paid, "credited_amount": balance.credited,
+        "written_off_amount": balance.written_off, "open_amount": balance.open_amount,
+        "status": balance.status, "version": row.version + 1,
+        "paid_at": uow.clock.now() if balance.status == "paid" and row.status != "paid" else
+        (row.paid_at if balance.status == "paid" else None),
+    }
+    await uow.ledger.update_invoice(row.id, values)
+    updated = await uow.ledger.invoice_by_id(row.id)
+    await uow.emit(InvoiceBalanceChangedV1(
+        **invoice_state(updated), cause=cause, delta=delta, payment_id=payment_id, credit_note_id=credit_note_id,
+    ), row.customer_id)
+    return updated
+
+
+async def move(
+    uow: UnitOfWork, row: Row, kind: str, amount: Decimal, *, cause: str, rule: str | None = None,
+    reason: str | None = None, payment_id: UUID | None = None, credit_note_id: UUID | None = None,
+) -> Row:
+    """Apply (or with a negative amount, undo) money of one ``kind`` on an invoice, auditably."""
+    balance = balance_of(row).apply(kind, amount)
+    await uow.ledger.add_allocation({
+        "invoice_id": row.id, "payment_id": payment_id, "credit_note_id": credit_note_id,
+        "kind": kind if amount > 0 else f"{kind}_reversal", "amount": amount, "rule": rule, "reason": reason,
+    })
+    return await save_balance(uow, row, balance, cause=cause, payment_id=payment_id, credit_note_id=credit_note_id)

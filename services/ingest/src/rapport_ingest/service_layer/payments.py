@@ -1,0 +1,119 @@
+"""Payments: record one, let cash application allocate it, reverse or refund it later."""
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy.engine import Row
+
+from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1, PaymentReversedV1
+from rapport_shared.ids import new_id
+
+from rapport_ingest.domain import cash_application as cash
+from rapport_ingest.domain.commands import RecordPayment, ReversePayment
+from rapport_ingest.domain.errors import Invalid, NotFound
+from rapport_ingest.service_layer.balances import move
+from rapport_ingest.service_layer.customers import referenced_customer
+from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+
+async def record_payment(
+    uow: UnitOfWork, command: RecordPayment, *, source: str = "erp", policy: cash.Policy = "oldest_first",
+    customer: Row | None = None,
+) -> tuple[Row, bool]:
+    """Returns the payment and whether it is new (a repeated external id changes nothing)."""
+    existing = await uow.ledger.payment_by_external(command.external_id)
+    if existing is not None:
+        return existing, False
+    if customer is None and command.customer_external_id:
+        customer = await referenced_customer(uow, command.customer_external_id)
+    if customer is None:
+        raise Invalid("a payment needs the customer it came from", field="customer_external_id")
+    open_rows = {r.id: r for r in await uow.ledger.open_invoices(customer.id)}
+    incoming = cash.Incoming(
+        amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
+        requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
+    )
+    match = cash.match_payment(incoming, [_open(r) for r in open_rows.values()], policy)
+    payment_id = new_id()
+    await uow.ledger.add_payment({
+        "id": payment_id, "customer_id": customer.id, "external_id": command.external_id,
+        "amount": command.amount, "currency": command.currency, "received_on": command.received_on,
+        "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
+        "source": source, "unapplied_amount": cash.unapplied_amount(incoming, match), "match_rule": match.rule,
+        "needs_review": match.review_reason is not None and not match.allocations or _mismatch(match),
+        "review_reason": match.review_reason,
+    })
+    for invoice, amount in match.allocations:
+        await move(uow, open_rows[invoice.invoice_id], "payment", amount, cause="payment",
+                   rule=match.rule, payment_id=payment_id)
+    row = await uow.ledger.payment_by_external(command.external_id)
+    await uow.emit(PaymentReceivedV1(
+        payment_id=row.id, customer_id=customer.id, external_id=row.external_id, amount=row.amount,
+        currency=row.currency, received_on=row.received_on, method=row.method, reference=row.reference,
+        source=source, allocations=[Allocation(invoice_id=i.invoice_id, invoice_number=i.number, amount=a)
+                                    for i, a in match.allocations],
+        unapplied_amount=row.unapplied_amount, match_rule=row.match_rule, needs_review=row.needs_review,
+        review_reason=row.review_reason,
+    ), customer.id)
+    return row, True
+
+
+def _mismatch(match: cash.Match) -> bool:
+    return bool(match.review_reason and match.review_reason.startswith("currency mismatch"))
+
+
+def _open(row: Row) -> cash.OpenInvoice:
+    return cash.OpenInvoice(row.id, row.number, row.currency, row.open_amount, row.due_date)
+
+
+async def payment_or_404(uow: UnitOfWork, external_id: str) -> Row:
+    row = await uow.ledger.payment_by_external(external_id, lock=True)
+    if row is None:
+        raise NotFound(f"no payment {external_id!r}", field="external_id")
+    return row
+
+
+async def reverse_payment(uow: UnitOfWork, external_id: str, command: ReversePayment) -> Row:
+    """Take money back: first from the unapplied credit, then from the newest allocations."""
+    payment = await payment_or_404(uow, external_id)
+    remaining = payment.amount - payment.refunded_amount
+    amount = command.amount if command.amount is not None else remaining
+    if amount > remaining:
+        raise Invalid(f"{amount} exceeds what is left of the payment ({remaining})", field="amount")
+    from_unapplied = min(amount, payment.unapplied_amount)
+    reversed_allocations = await _undo_allocations(uow, payment, amount - from_unapplied, command)
+    await uow.ledger.update_payment(payment.id, {
+        "refunded_amount": payment.refunded_amount + amount,
+        "unapplied_amount": payment.unapplied_amount - from_unapplied,
+    })
+    await uow.emit(PaymentReversedV1(
+        payment_id=payment.id, customer_id=payment.customer_id, amount=amount, currency=payment.currency,
+        kind=command.kind, reason=command.reason, reversed_allocations=reversed_allocations,
+    ), payment.customer_id)
+    return await uow.ledger.payment_by_external(external_id)
+
+
+async def _undo_allocations(uow: UnitOfWork, payment: Row, amount: Decimal, command: ReversePayment) -> list[Allocation]:
+    cause = "refund" if command.kind == "refund" else "reversal"
+    net = _net_by_invoice(await uow.ledger.allocations_of(payment_id=payment.id))
+    undone: list[Allocation] = []
+    for invoice_id, (number, applied) in reversed(list(net.items())):
+        if amount <= 0:
+            break
+        take = min(amount, applied)
+        if take <= 0:
+            continue
+        invoice = await uow.ledger.invoice_by_id(invoice_id, lock=True)
+        await move(uow, invoice, "payment", -take, cause=cause, reason=command.reason, payment_id=payment.id)
+        undone.append(Allocation(invoice_id=invoice_id, invoice_number=number, amount=take))
+        amount -= take
+    return undone
+
+
+def _net_by_invoice(rows) -> dict[UUID, tuple[str, Decimal]]:
+    net: dict[UUID, tuple[str, Decimal]] = {}
+    for row in rows:
+        number, total = net.get(row.invoice_id, (row.number, Decimal(0)))
+        net[row.invoice_id] = (number, total + row.amount)
+    return net

@@ -1,0 +1,39 @@
+"""One transaction per request or message: ledger rows and the events they cause commit together."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_shared.bus.outbox import Outbox
+from rapport_shared.contracts.base import EventPayload
+from rapport_shared.contracts.envelope import Envelope, make_event
+from rapport_shared.time import Clock
+
+from rapport_ingest.adapters.repository import LedgerRepository
+
+SOURCE = "rapport.ingest"
+
+
+class UnitOfWork:
+    """The caller owns the transaction (``session.begin()``); this adds the ledger and the outbox to it."""
+
+    def __init__(
+        self, session: AsyncSession, tenant_id: UUID, outbox: Outbox, clock: Clock,
+        *, causation: Envelope | None = None,
+    ) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.ledger = LedgerRepository(session, tenant_id)
+        self.clock = clock
+        self._outbox = outbox
+        self._causation = causation
+        self.emitted: list[Envelope] = []
+
+    async def emit(self, payload: EventPayload, customer_id: UUID | str | None) -> None:
+        envelope = make_event(
+            payload, source=SOURCE, tenant_id=self.tenant_id, customer_key=customer_id or "-",
+            causation=self._causation, time=self.clock.now(),
+        )
+        self.emitted.append(envelope)
+        await self._outbox.add(self.session, envelope)
