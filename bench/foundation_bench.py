@@ -1,0 +1,210 @@
+"""Foundation benchmark: what the outbox relay and the inbox consumer cost over raw aiokafka.
+
+Runs on a fresh slice of the running infrastructure (own database and topic prefix),
+prints each figure beside its reference (the raw aiokafka rate) and the ratio, then
+cleans up. ``RAPPORT_BENCH_SCALE`` scales the record counts (1.0: 200k produced records).
+
+    .venv/bin/python bench/foundation_bench.py
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import Column, Integer, MetaData, Table, insert, text
+from sqlalchemy.dialects.postgresql import UUID
+
+from rapport_shared.bus import codec
+from rapport_shared.bus.consumer import ConsumerRunner, make_kafka_consumer
+from rapport_shared.bus.inbox import Inbox
+from rapport_shared.bus.outbox import Outbox, OutboxRelay
+from rapport_shared.bus.producer import EventProducer, make_kafka_producer
+from rapport_shared.bus.tables import add_bus_tables
+from rapport_shared.contracts import make_event
+from rapport_shared.contracts.catalogue import TopicNames
+from rapport_shared.contracts.invoice import InvoiceIssuedV1
+from rapport_shared.db import make_engine, make_session_factory
+from rapport_shared.testing.infra import TestInfra, create_slice, destroy_slice
+
+REPO = Path(__file__).resolve().parents[1]
+SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
+PRODUCE_N = max(1000, int(200_000 * SCALE))
+RELAY_N = max(1000, int(100_000 * SCALE))
+CONSUME_N = max(500, int(20_000 * SCALE))
+SERVICE = "ingest"  # any provisioned schema will do; the bench keeps to its own tables in it
+BATCH = 500
+PARTITIONS = 6
+
+
+def invoice_events(count: int) -> Iterator:
+    """Envelopes shaped like the ledger's invoice events, spread over 500 customers."""
+    tenant, customers = uuid4(), [uuid4() for _ in range(500)]
+    for n in range(count):
+        customer = customers[n % len(customers)]
+        payload = InvoiceIssuedV1(
+            invoice_id=uuid4(), customer_id=customer, customer_external_id=f"CUST-{n % 500:04d}",
+            number=f"INV-2026-{n:06d}", issue_date=date(2026, 5, 1), due_date=date(2026, 5, 1) + timedelta(days=30),
+            currency="USD", amount_total=Decimal("1234.56"), tax_amount=Decimal("0"), open_amount=Decimal("1234.56"),
+            status="open", po_number=f"PO-{n}", terms="NET30",
+        )
+        yield make_event(payload, source="/bench", tenant_id=tenant, customer_key=customer)
+
+
+async def make_topic(infra: TestInfra, logical: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(infra.topic(logical), PARTITIONS, 1)])
+    finally:
+        await admin.close()
+    return infra.topic(logical)
+
+
+async def raw_produce(infra: TestInfra, topic: str, records: list[tuple[bytes, bytes]]) -> float:
+    producer = make_kafka_producer(infra.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=records[0][1], key=records[0][0])  # metadata, leaders, producer id
+        started = time.perf_counter()
+        for i in range(0, len(records), 10_000):
+            futures = [await producer.send(topic, value=v, key=k) for k, v in records[i:i + 10_000]]
+            await asyncio.gather(*futures)
+        return len(records) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def fill_outbox(engine, outbox: Outbox, count: int) -> float:
+    sessions = make_session_factory(engine)
+    events = invoice_events(count)
+    started = time.perf_counter()
+    for _ in range(0, count, 2000):
+        chunk = [e for _, e in zip(range(2000), events)]
+        async with sessions() as session, session.begin():
+            await outbox.add_many(session, chunk)
+    return count / (time.perf_counter() - started)
+
+
+async def drain(infra: TestInfra, engine, relays: int, count: int) -> float:
+    producers = [EventProducer(make_kafka_producer(infra.bootstrap), "bench") for _ in range(relays)]
+    for p in producers:
+        await p.start()
+    sent = 0
+
+    async def loop(relay: OutboxRelay) -> None:
+        nonlocal sent
+        while sent < count:
+            n = await relay.publish_once()
+            sent += n
+            if not n:
+                await asyncio.sleep(0.005)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(OutboxRelay(engine, SERVICE, p, "bench", batch_size=BATCH)) for p in producers))
+        return count / (time.perf_counter() - started)
+    finally:
+        for p in producers:
+            await p.stop()
+
+
+async def raw_consume(infra: TestInfra, topic: str, count: int) -> float:
+    # Assigned partitions, no group: the figure is fetching alone, without a group join.
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", isolation_level="read_committed")
+    await consumer.start()
+    seen = 0
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
+        await consumer.seek_to_beginning()
+        started = time.perf_counter()
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=500, max_records=BATCH)
+            seen += sum(len(records) for records in batches.values())
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def inbox_consume(infra: TestInfra, engine, effects: Table, topic: str, count: int) -> float:
+    async def handler(session, envelope) -> None:
+        await session.execute(insert(effects).values(event_id=envelope.id, n=1))
+
+    dead_letters = EventProducer(make_kafka_producer(infra.bootstrap), "bench")
+    await dead_letters.start()
+    runner = ConsumerRunner(
+        consumer=make_kafka_consumer(infra.bootstrap, infra.topic("bench-inbox")), topics=[topic],
+        session_factory=make_session_factory(engine), handler=handler, inbox=Inbox(SERVICE, "bench"),
+        dead_letters=dead_letters, dlq_topic=TopicNames(infra.topic_prefix).dlq(SERVICE), service="bench",
+    )
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        while runner.handled == 0:
+            await asyncio.sleep(0.01)
+        first, started = runner.handled, time.perf_counter()
+        while runner.handled < count:
+            await asyncio.sleep(0.02)
+        return (runner.handled - first) / (time.perf_counter() - started)
+    finally:
+        runner.stop()
+        await task
+        await dead_letters.stop()
+
+
+def report(label: str, rate: float, reference: float | None = None, ref_label: str = "") -> None:
+    line = f"  {label:<52} {rate:>10,.0f} /s"
+    if reference:
+        line += f"   reference {ref_label} {reference:,.0f} /s   ratio {rate / reference:.3f}"
+    print(line, flush=True)
+
+
+async def run(infra: TestInfra) -> None:
+    engine = make_engine(infra.database_url(SERVICE), pool_size=4)
+    metadata = MetaData(schema=SERVICE)
+    add_bus_tables(metadata)
+    effects = Table("bench_effect", metadata, Column("event_id", UUID(as_uuid=True), primary_key=True),
+                    Column("n", Integer, nullable=False))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    outbox = Outbox(SERVICE, TopicNames(infra.topic_prefix))
+    records = [(codec.record_key(e), codec.encode(e)) for e in invoice_events(PRODUCE_N)]
+    raw_topic = await make_topic(infra, "bench.raw")
+    print(f"foundation bench: scale {SCALE}, {PRODUCE_N:,} produced, {RELAY_N:,} relayed, {CONSUME_N:,} consumed; "
+          f"record ~{sum(len(v) for _, v in records[:100]) // 100} bytes", flush=True)
+    produce = await raw_produce(infra, raw_topic, records)
+    report("raw aiokafka produce (idempotent, acks=all)", produce)
+    del records
+    inserted = await fill_outbox(engine, outbox, RELAY_N)
+    report("outbox insert (Outbox.add_many, 2000 per transaction)", inserted)
+    report("outbox relay publish, 1 relay", await drain(infra, engine, 1, RELAY_N), produce, "raw produce")
+    await fill_outbox(engine, outbox, RELAY_N)
+    report("outbox relay publish, 2 relays", await drain(infra, engine, 2, RELAY_N), produce, "raw produce")
+    consume = await raw_consume(infra, raw_topic, CONSUME_N)
+    report("raw aiokafka consume", consume)
+    report("ConsumerRunner + inbox (one insert per event)", await inbox_consume(infra, engine, effects, raw_topic, CONSUME_N),
+           consume, "raw consume")
+    async with engine.connect() as conn:
+        effects_written = (await conn.execute(text(f"SELECT count(*) FROM {SERVICE}.bench_effect"))).scalar_one()
+    print(f"  (check: {effects_written:,} handler effects written, at least {CONSUME_N:,} expected)", flush=True)
+    await engine.dispose()
+
+
+def main() -> None:
+    infra = create_slice(REPO)
+    try:
+        asyncio.run(run(infra))
+    finally:
+        destroy_slice(infra)
+
+
+if __name__ == "__main__":
+    main()
