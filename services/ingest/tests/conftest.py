@@ -65,7 +65,7 @@ class Tenant:
         return response.json()
 
     async def invoice(self, number: str, amount: str, customer: str = "C-1", due: str = "2026-03-01",
-                      currency: str = "USD", issue: str = "2026-01-30") -> dict:
+                      currency: str = "USD", issue: str = "2025-12-01") -> dict:
         response = await self.put(f"/v1/invoices/{number}", {
             "customer_external_id": customer, "issue_date": issue, "due_date": due,
             "currency": currency, "amount": amount})

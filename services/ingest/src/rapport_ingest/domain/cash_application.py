@@ -64,7 +64,7 @@ def match_payment(payment: Incoming, open_invoices: list[OpenInvoice], policy: P
     else:
         same_currency = [i for i in by_due if i.currency == payment.currency]
         match = _first_rule(payment, same_currency, policy)
-        if not match.allocations and not match.review_reason and len(same_currency) < len(by_due):
+        if not match.allocations and len(same_currency) < len(by_due):
             match.review_reason = f"open invoices are in another currency than the payment ({payment.currency})"
     leftover = unapplied_amount(payment, match)
     if leftover > 0 and match.allocations and not match.review_reason:

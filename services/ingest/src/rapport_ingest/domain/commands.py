@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from rapport_ingest.domain import values
 
@@ -78,10 +78,13 @@ class UpsertInvoice(Command):
     lines: list[InvoiceLine] = []
     updated_at: datetime | None = None
 
-    @model_validator(mode="after")
-    def _due_after_issue(self) -> "UpsertInvoice":
-        values.due_not_before_issue(self.issue_date, self.due_date)
-        return self
+    @field_validator("due_date")
+    @classmethod
+    def _due_after_issue(cls, due: date, info: ValidationInfo) -> date:
+        issue = info.data.get("issue_date")
+        if issue is not None:
+            values.due_not_before_issue(issue, due)
+        return due
 
     def content(self) -> dict[str, Any]:
         """What makes two submissions of one invoice number 'the same invoice'."""
