@@ -1,4 +1,4 @@
-"""``rapport-scheduler api|consumer|relay|migrate``: the processes of the scheduler service."""
+"""``rapport-scheduler api|consumer|relay|ticker|migrate``: the processes of the scheduler service."""
 from __future__ import annotations
 
 import asyncio
@@ -47,6 +47,14 @@ def relay() -> None:
     settings = _settings()
     serve_metrics(settings.metrics_port)
     asyncio.run(run_relay(settings, make_engine(settings.database_url, pool_size=2)))
+
+
+@cli.command()
+def ticker() -> None:
+    """Fire due timers (RAPPORT_SCHEDULER_TICK_S apart) until SIGTERM; replicas share work safely."""
+    settings = _settings()
+    serve_metrics(settings.metrics_port)
+    asyncio.run(bootstrap.run_ticker(settings))
 
 
 @cli.command()

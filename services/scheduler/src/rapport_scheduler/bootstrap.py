@@ -3,21 +3,38 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_shared.bus.workers import run_consumer as run_bus_consumer
-from rapport_shared.contracts.catalogue import CONSUMERS
+from rapport_shared.bus.outbox import Outbox
+from rapport_shared.bus.workers import run_consumer as run_bus_consumer, wait_for_infra
+from rapport_shared.contracts.catalogue import CONSUMERS, TopicNames
 from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.db import make_engine, make_session_factory
-from rapport_shared.runtime import check_kafka, check_postgres
-from rapport_shared.web import Readiness, install_common
+from rapport_shared.observability import get_logger
+from rapport_shared.runtime import check_kafka, check_postgres, install_stop_signals
+from rapport_shared.time import Clock, SystemClock
+from rapport_shared.web import Readiness, error_body, install_common
 
 from rapport_scheduler.config import Settings
+from rapport_scheduler.domain.errors import SchedulerError
+from rapport_scheduler.entrypoints.api import admin, policies, workspace
+from rapport_scheduler.service_layer.bus import EventBus
+from rapport_scheduler.service_layer.planning import Planner
+from rapport_scheduler.service_layer.ticker import Ticker
+
+log = get_logger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def make_bus(settings: Settings, base_clock: Clock | None = None) -> EventBus:
+    outbox = Outbox(settings.db_schema, TopicNames(settings.topic_prefix))
+    return EventBus(outbox, Planner(outbox), base_clock or SystemClock())
+
+
+def create_app(settings: Settings, base_clock: Clock | None = None) -> FastAPI:
     readiness = Readiness()
+    bus = make_bus(settings, base_clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -25,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.outbox, app.state.planner, app.state.base_clock = bus.outbox, bus.planner, bus.base_clock
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
         yield
@@ -32,13 +50,37 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Rapport scheduler", version="1.0.0", lifespan=lifespan)
     install_common(app, settings.service_name, readiness)
+
+    @app.exception_handler(SchedulerError)
+    async def _domain_error(request: Request, exc: SchedulerError) -> JSONResponse:
+        errors = [{"field": exc.field, "reason": exc.reason}] if exc.field else []
+        return JSONResponse(error_body(str(exc), errors), status_code=exc.status)
+
+    for module in (policies, admin, workspace):
+        app.include_router(module.router)
     return app
 
 
-async def handle(session: AsyncSession, envelope: Envelope) -> None:
-    """Translate one event into a command for the message bus (skeleton: nothing yet)."""
+async def handle(session: AsyncSession, envelope: Envelope, settings: Settings | None = None) -> None:
+    """Translate one event into the scheduler's handlers (inside the consumer's transaction)."""
+    await make_bus(settings or Settings()).handle(session, envelope)
 
 
 async def run_consumer(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    await run_bus_consumer(settings, engine, CONSUMERS["scheduler"], handle)
+    await run_bus_consumer(settings, engine, CONSUMERS["scheduler"], make_bus(settings).handle)
+
+
+async def run_ticker(settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=2)
+    await wait_for_infra(settings, engine)
+    bus = make_bus(settings)
+    ticker = Ticker(make_session_factory(engine), bus.planner, base_clock=bus.base_clock,
+                    batch_size=settings.tick_batch_size)
+    install_stop_signals(ticker.stop)
+    log.info("ticker started", interval_s=settings.tick_s)
+    try:
+        await ticker.run(settings.tick_s)
+    finally:
+        await engine.dispose()
+        log.info("ticker stopped", touchpoints=ticker.touchpoints)

@@ -8,3 +8,6 @@ class Settings(ServiceSettings):
     service_name: str = "scheduler"
     db_schema: str = "scheduler"
     http_port: int = 8002
+    admin_token: str = "dev-admin-token"
+    tick_s: float = 1.0
+    tick_batch_size: int = 500

@@ -1,0 +1,99 @@
+"""Writes of the read model the scheduler keeps from other services' events (snapshots, newest wins)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_scheduler.adapters import orm
+
+Session = AsyncSession
+
+
+async def lock_customer(session: Session, tenant_id: UUID, customer_id: UUID) -> None:
+    """Take the customer's timer row lock first, in the same order as the ticker (no deadlocks)."""
+    t = orm.timers
+    await session.execute(
+        insert(t).values(tenant_id=tenant_id, customer_id=customer_id, due_at=None)
+        .on_conflict_do_update(index_elements=[t.c.tenant_id, t.c.customer_id], set_={"due_at": t.c.due_at})
+    )
+
+
+async def _upsert(session: Session, table, keys: list[str], row: dict[str, Any]) -> bool:
+    statement = insert(table).values(**row)
+    changes = {k: statement.excluded[k] for k in row if k not in keys}
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_=changes,
+        where=table.c.version <= statement.excluded.version,  # an older snapshot never wins
+    ).returning(literal(1))
+    return (await session.execute(statement)).first() is not None
+
+
+async def upsert_customer(session: Session, row: dict[str, Any]) -> bool:
+    return await _upsert(session, orm.customers, ["tenant_id", "customer_id"], row)
+
+
+async def upsert_contact(session: Session, row: dict[str, Any]) -> bool:
+    return await _upsert(session, orm.contacts, ["tenant_id", "contact_id"], row)
+
+
+async def upsert_invoice(session: Session, row: dict[str, Any]) -> bool:
+    return await _upsert(session, orm.invoices, ["tenant_id", "invoice_id"], row)
+
+
+async def customer_exists(session: Session, tenant_id: UUID, customer_id: UUID) -> bool:
+    c = orm.customers
+    found = await session.execute(select(literal(1)).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id))
+    return found.first() is not None
+
+
+async def ensure_customer(session: Session, tenant_id: UUID, customer_id: UUID) -> None:
+    """An invoice may arrive before its customer (different topics): keep a placeholder."""
+    await session.execute(
+        insert(orm.customers).values(tenant_id=tenant_id, customer_id=customer_id, name="(unknown customer)", version=0)
+        .on_conflict_do_nothing()
+    )
+
+
+async def apply_allocation(session: Session, tenant_id: UUID, invoice_id: UUID, amount: Decimal) -> None:
+    i = orm.invoices
+    remaining = func.greatest(i.c.open_amount - amount, 0)
+    await session.execute(
+        update(i).where(i.c.tenant_id == tenant_id, i.c.invoice_id == invoice_id)
+        .values(open_amount=remaining, status=case((remaining == 0, "paid"), (i.c.status == "paid", "partially_paid"), else_=i.c.status))
+    )
+
+
+async def update_invoices(session: Session, tenant_id: UUID, invoice_ids: list[UUID], **values: Any) -> None:
+    i = orm.invoices
+    if invoice_ids:
+        await session.execute(update(i).where(i.c.tenant_id == tenant_id, i.c.invoice_id.in_(invoice_ids)).values(**values))
+
+
+async def update_customer(session: Session, tenant_id: UUID, customer_id: UUID, **values: Any) -> None:
+    c = orm.customers
+    await session.execute(update(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id).values(**values))
+
+
+async def suppress_channel(session: Session, tenant_id: UUID, customer_id: UUID, contact_id: UUID | None,
+                           channel: str) -> None:
+    """Add an opt-out to the contact (or every contact of the customer when none is named)."""
+    k = orm.contacts
+    scope = and_(k.c.tenant_id == tenant_id, k.c.customer_id == customer_id)
+    if contact_id is not None:
+        scope = and_(scope, k.c.contact_id == contact_id)
+    added = func.jsonb_build_array(channel)
+    await session.execute(update(k).where(scope, ~k.c.opted_out.contains(added)).values(opted_out=k.c.opted_out.op("||")(added)))
+
+
+async def set_contact_preferences(session: Session, tenant_id: UUID, customer_id: UUID, contact_id: UUID | None,
+                                  values: dict[str, Any]) -> None:
+    k = orm.contacts
+    scope = and_(k.c.tenant_id == tenant_id, k.c.customer_id == customer_id)
+    if contact_id is not None:
+        scope = and_(scope, k.c.contact_id == contact_id)
+    await session.execute(update(k).where(scope).values(**values))

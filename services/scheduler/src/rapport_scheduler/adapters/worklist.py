@@ -1,0 +1,127 @@
+"""SQL of the collector workspace: cases, tasks, timeline, tags, assignment rules, touchpoint history."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_scheduler.adapters import orm
+
+
+async def open_case(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(orm.cases.insert().values(**row))
+
+
+async def close_cases(session: AsyncSession, tenant_id: UUID, customer_id: UUID, kind: str, status: str,
+                      invoice_id: UUID | None = None) -> list[tuple[UUID, list[UUID]]]:
+    k = orm.cases
+    scope = and_(k.c.tenant_id == tenant_id, k.c.customer_id == customer_id, k.c.kind == kind, k.c.status.in_(("open", "approved")))
+    if invoice_id is not None:
+        scope = and_(scope, k.c.invoice_ids.contains([str(invoice_id)]))
+    rows = await session.execute(update(k).where(scope).values(status=status).returning(k.c.case_id, k.c.invoice_ids))
+    return [(r.case_id, [UUID(x) for x in r.invoice_ids]) for r in rows]
+
+
+async def add_task(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(orm.tasks.insert().values(**row))
+
+
+async def add_timeline(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(orm.timeline.insert().values(**row))
+
+
+async def open_tasks(session: AsyncSession, tenant_id: UUID, assignee: str | None = None, kind: str | None = None):
+    t, c = orm.tasks, orm.customers
+    query = (select(t, c.c.name.label("customer_name"), c.c.risk_band, c.c.broken_promises)
+             .join(c, and_(c.c.tenant_id == t.c.tenant_id, c.c.customer_id == t.c.customer_id))
+             .where(t.c.tenant_id == tenant_id, t.c.status == "open"))
+    if assignee:
+        query = query.where(t.c.assignee == assignee)
+    if kind:
+        query = query.where(t.c.kind == kind)
+    return (await session.execute(query)).all()
+
+
+async def balances(session: AsyncSession, tenant_id: UUID, customer_ids: list[UUID], today) -> dict[UUID, tuple[Any, int]]:
+    i = orm.invoices
+    rows = await session.execute(
+        select(i.c.customer_id, func.sum(i.c.open_amount), func.min(i.c.due_date))
+        .where(i.c.tenant_id == tenant_id, i.c.customer_id.in_(customer_ids), i.c.status.in_(("open", "partially_paid")))
+        .group_by(i.c.customer_id))
+    return {r[0]: (r[1], (today - r[2]).days) for r in rows}
+
+
+async def get_task(session: AsyncSession, tenant_id: UUID, task_id: UUID):
+    t = orm.tasks
+    return (await session.execute(select(t).where(t.c.tenant_id == tenant_id, t.c.task_id == task_id).with_for_update())).first()
+
+
+async def close_task(session: AsyncSession, task_id: UUID, outcome: str, note: str | None, at: datetime) -> None:
+    t = orm.tasks
+    await session.execute(update(t).where(t.c.task_id == task_id).values(status="closed", outcome=outcome, note=note, closed_at=at))
+
+
+async def close_customer_tasks(session: AsyncSession, tenant_id: UUID, customer_id: UUID, kinds: tuple[str, ...],
+                               outcome: str, at: datetime) -> list[UUID]:
+    t = orm.tasks
+    rows = await session.execute(
+        update(t).where(t.c.tenant_id == tenant_id, t.c.customer_id == customer_id, t.c.status == "open", t.c.kind.in_(kinds))
+        .values(status="closed", outcome=outcome, closed_at=at).returning(t.c.task_id))
+    return [r[0] for r in rows]
+
+
+async def timeline(session: AsyncSession, tenant_id: UUID, customer_id: UUID):
+    line = orm.timeline
+    return (await session.execute(select(line).where(line.c.tenant_id == tenant_id, line.c.customer_id == customer_id)
+                                  .order_by(line.c.at, line.c.id))).all()
+
+
+async def get_customer(session: AsyncSession, tenant_id: UUID, customer_id: UUID):
+    c = orm.customers
+    return (await session.execute(select(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id))).first()
+
+
+async def get_invoice(session: AsyncSession, tenant_id: UUID, invoice_id: UUID):
+    i = orm.invoices
+    return (await session.execute(select(i).where(i.c.tenant_id == tenant_id, i.c.invoice_id == invoice_id).with_for_update())).first()
+
+
+async def set_invoice_tags(session: AsyncSession, tenant_id: UUID, invoice_id: UUID, tags: list[str]) -> None:
+    i = orm.invoices
+    await session.execute(update(i).where(i.c.tenant_id == tenant_id, i.c.invoice_id == invoice_id).values(tags=tags))
+
+
+async def list_invoices(session: AsyncSession, tenant_id: UUID, tag: str | None, customer_id: UUID | None):
+    i = orm.invoices
+    query = select(i).where(i.c.tenant_id == tenant_id)
+    if tag:
+        query = query.where(i.c.tags.contains([tag]))
+    if customer_id:
+        query = query.where(i.c.customer_id == customer_id)
+    return (await session.execute(query.order_by(i.c.due_date, i.c.number).limit(1000))).all()
+
+
+async def touchpoints(session: AsyncSession, tenant_id: UUID, customer_id: UUID | None):
+    tp = orm.touchpoints
+    query = select(tp).where(tp.c.tenant_id == tenant_id)
+    if customer_id:
+        query = query.where(tp.c.customer_id == customer_id)
+    return (await session.execute(query.order_by(tp.c.send_day, tp.c.decided_at).limit(5000))).all()
+
+
+async def add_rule(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(orm.assignment_rules.insert().values(**row))
+
+
+async def rules(session: AsyncSession, tenant_id: UUID):
+    r = orm.assignment_rules
+    return (await session.execute(select(r).where(r.c.tenant_id == tenant_id).order_by(r.c.priority.desc()))).all()
+
+
+async def assign_open_tasks(session: AsyncSession, tenant_id: UUID, customer_id: UUID, collector: str) -> None:
+    t = orm.tasks
+    await session.execute(update(t).where(t.c.tenant_id == tenant_id, t.c.customer_id == customer_id, t.c.status == "open")
+                          .values(assignee=collector))

@@ -1,0 +1,37 @@
+"""The scheduler's message bus: one event in, read model updated, the customer's plan re-decided."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_shared.bus.outbox import Outbox
+from rapport_shared.contracts.envelope import Envelope
+from rapport_shared.time import Clock, SystemClock
+
+from rapport_scheduler.adapters import clock as db_clock, readmodel
+from rapport_scheduler.service_layer import ledger_handlers, request_handlers
+from rapport_scheduler.service_layer.context import Ctx
+from rapport_scheduler.service_layer.planning import Planner
+
+HANDLERS = {**ledger_handlers.HANDLERS, **request_handlers.HANDLERS}
+
+
+class EventBus:
+    def __init__(self, outbox: Outbox, planner: Planner, base_clock: Clock | None = None) -> None:
+        self.outbox = outbox
+        self.planner = planner
+        self.base_clock = base_clock or SystemClock()
+
+    async def handle(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Runs inside the consumer's transaction (inbox row + state + outbox commit together)."""
+        payload = envelope.payload()
+        handler = HANDLERS.get(type(payload))
+        customer_id: UUID | None = getattr(payload, "customer_id", None)
+        if handler is None or customer_id is None:
+            return  # an event the scheduler has no use for (opens, clicks, magic links...)
+        now = await db_clock.now(session, self.base_clock)
+        await readmodel.lock_customer(session, envelope.tenant_id, customer_id)
+        ctx = Ctx(session, self.outbox, envelope.tenant_id, now, envelope)
+        if await handler(ctx, payload):
+            await self.planner.plan(session, [(envelope.tenant_id, customer_id)], now, envelope)

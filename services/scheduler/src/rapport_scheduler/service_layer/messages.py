@@ -1,0 +1,69 @@
+"""Turning engine decisions into the integration events other services read."""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from rapport_shared.contracts.envelope import Envelope, make_event
+from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1, TaskCreatedV1
+from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
+
+from rapport_scheduler.domain.engine import PlannedTask, PlannedTouch
+from rapport_scheduler.domain.model import Customer
+from rapport_scheduler.domain.policy import Policy
+
+SOURCE = "scheduler"
+
+
+def event(payload, tenant_id: UUID, customer_id: UUID, now: datetime, cause: Envelope | None = None) -> Envelope:
+    return make_event(payload, source=SOURCE, tenant_id=tenant_id, customer_key=customer_id, causation=cause, time=now)
+
+
+def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, policy: Policy,
+               today) -> TouchpointDueV1:
+    contact = touch.recipient
+    recipient = Recipient(
+        contact_id=contact.contact_id if contact else None, name=contact.name if contact else customer.name,
+        email=contact.email if contact else None, phone=contact.phone if contact else None,
+        locale=(contact.locale if contact and contact.locale else customer.locale),
+        time_zone=(contact.time_zone if contact and contact.time_zone else customer.time_zone),
+        role=contact.role if contact else None,
+    )
+    invoices = [TouchInvoice(
+        invoice_id=i.invoice_id, number=i.number, issue_date=i.issue_date, due_date=i.due_date,
+        currency=i.currency, amount_total=i.amount_total, open_amount=i.open_amount,
+        days_overdue=max(0, (today - i.due_date).days), pdf_url=i.pdf_url,
+    ) for i in touch.invoices]
+    collector = Collector(name=customer.collector, email=customer.collector_email) if customer.collector else None
+    return TouchpointDueV1(
+        touchpoint_id=touchpoint_id,
+        customer=CustomerRef(customer_id=customer.customer_id, external_id=customer.external_id,
+                             name=customer.name, country=customer.country, segment=customer.size),
+        recipient=recipient, channel=touch.channel, fallback_channels=touch.fallback_channels,
+        template_key=touch.template_key, tone=touch.tone, stage=touch.stage, step_offset_days=touch.step_offset,
+        policy_id=policy.policy_id, policy_version=policy.version, currency=touch.currency,
+        total_open=touch.total_open, invoices=invoices, collector=collector,
+        send_not_before=touch.window.start, send_not_after=touch.window.end,
+        promised_date=touch.promised_date,
+        instalment_due_date=touch.instalment[0] if touch.instalment else None,
+        instalment_amount=touch.instalment[1] if touch.instalment else None,
+        internal_audience=touch.audience,
+    )
+
+
+def task_created(task_id: UUID, customer_id: UUID, task: PlannedTask, assignee: str | None,
+                 priority: float) -> TaskCreatedV1:
+    return TaskCreatedV1(task_id=task_id, customer_id=customer_id, kind=task.kind, reason=task.reason,
+                         invoice_ids=task.invoice_ids, assignee=assignee, priority_score=priority)
+
+
+def stage_changed(customer_id: UUID, invoice_id: UUID, stage: str, at: datetime | None,
+                  paused: str | None = None) -> DunningStageChangedV1:
+    return DunningStageChangedV1(customer_id=customer_id, invoice_id=invoice_id, stage=stage,
+                                 paused_reason=paused, last_touch_at=at)
+
+
+def case_changed(case_id: UUID, customer_id: UUID, kind: str, status: str, invoice_ids: list[UUID],
+                 **extra) -> CaseStatusChangedV1:
+    return CaseStatusChangedV1(case_id=case_id, customer_id=customer_id, kind=kind, status=status,
+                               invoice_ids=invoice_ids, **extra)
