@@ -29,7 +29,7 @@ class _RedirectingHttpClient(TwilioHttpClient):
         if url.startswith(TWILIO_API):
             url = self._base_url + url[len(TWILIO_API):]
         response = super().request(method, url, *args, **kwargs)
-        self.last_headers = dict(response.headers or {})
+        self.last_headers = response.headers or {}  # keep case-insensitive lookups
         return response
 
 

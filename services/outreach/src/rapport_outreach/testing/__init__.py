@@ -1,0 +1,1 @@
+"""Test support shipped with the service: local HTTP fakes of the provider APIs."""

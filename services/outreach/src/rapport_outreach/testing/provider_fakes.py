@@ -1,0 +1,154 @@
+"""Local HTTP fakes of SendGrid's and Twilio's APIs that check every request they get.
+
+Each fake records what it received, validates auth and payload shape (an invalid request is
+answered 400 and kept in ``invalid``), and answers from a script: ``ok``, ``429`` (with
+Retry-After), ``500`` or ``timeout`` (sleeps past the client's timeout, then answers).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class FakeApi:
+    latency_s: float = 0.0
+    timeout_sleep_s: float = 2.0
+    retry_after_s: int = 1
+    script: deque = field(default_factory=deque)
+    accepted: list = field(default_factory=list)
+    invalid: list = field(default_factory=list)
+    seen: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer_next(self, *modes: str) -> None:
+        self.script.extend(modes)
+
+    def _mode(self) -> str:
+        with self.lock:
+            return self.script.popleft() if self.script else "ok"
+
+    async def respond(self, record: dict, problems: list[str], ok: Response) -> Response:
+        with self.lock:
+            self.seen.append(record)
+        if problems:
+            with self.lock:
+                self.invalid.append({**record, "problems": problems})
+            return JSONResponse({"errors": [{"message": p} for p in problems]}, status_code=400)
+        mode = self._mode()
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if mode == "429":
+            return JSONResponse({"errors": [{"message": "too many requests"}]}, status_code=429,
+                                headers={"Retry-After": str(self.retry_after_s)})
+        if mode == "500":
+            return JSONResponse({"errors": [{"message": "internal error"}]}, status_code=500)
+        if mode == "timeout":
+            await asyncio.sleep(self.timeout_sleep_s)
+        with self.lock:
+            self.accepted.append(record)
+        return ok
+
+
+class SendGridFake(FakeApi):
+    api_key = "SG.test-key"
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/v3/mail/send", self.mail_send, methods=["POST"])])
+
+    async def mail_send(self, request: Request) -> Response:
+        problems = []
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            problems.append("authorization header is not the expected bearer key")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = {}
+            problems.append("body is not JSON")
+        problems += sendgrid_problems(body)
+        record = {"body": body, "message_id": (body.get("custom_args") or {}).get("rapport_message_id")}
+        return await self.respond(record, problems, Response(status_code=202, headers={
+            "X-Message-Id": uuid.uuid4().hex}))
+
+
+def sendgrid_problems(body: dict) -> list[str]:
+    problems = []
+    to = ((body.get("personalizations") or [{}])[0].get("to") or [{}])[0].get("email")
+    if not to or "@" not in to:
+        problems.append("personalizations[0].to[0].email missing")
+    if "@" not in (body.get("from") or {}).get("email", ""):
+        problems.append("from.email missing")
+    if not body.get("subject"):
+        problems.append("subject missing")
+    types = [c.get("type") for c in body.get("content") or []]
+    if "text/plain" not in types:
+        problems.append("content has no text/plain part")
+    if not (body.get("custom_args") or {}).get("rapport_message_id"):
+        problems.append("custom_args.rapport_message_id missing")
+    if not body.get("categories"):
+        problems.append("categories missing")
+    return problems
+
+
+class TwilioFake(FakeApi):
+    account_sid = "AC" + "0" * 32
+    auth_token = "twilio-test-token"
+    service_sid = "MG" + "1" * 32
+
+    def app(self) -> Starlette:
+        path = "/2010-04-01/Accounts/{sid}/Messages.json"
+        return Starlette(routes=[Route(path, self.create_message, methods=["POST"])])
+
+    async def create_message(self, request: Request) -> Response:
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        problems = [] if request.headers.get("authorization") == expected else ["basic auth is not sid:token"]
+        if request.path_params["sid"] != self.account_sid:
+            problems.append("account sid in the path is wrong")
+        form = {k: v for k, v in (await request.form()).items()}
+        for name in ("To", "Body", "MessagingServiceSid"):
+            if not form.get(name):
+                problems.append(f"{name} missing")
+        if form.get("MessagingServiceSid") not in (None, self.service_sid):
+            problems.append("MessagingServiceSid is not the configured one")
+        sid = "SM" + uuid.uuid4().hex
+        record = {"form": form, "message_id": (form.get("StatusCallback") or "").rpartition("message_id=")[2]}
+        payload = {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "body": form.get("Body"),
+                   "status": "accepted", "messaging_service_sid": form.get("MessagingServiceSid")}
+        return await self.respond(record, problems, JSONResponse(payload, status_code=201))
+
+
+class ServerThread:
+    """Runs an ASGI app on a free local port in a daemon thread."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> "ServerThread":
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._sock.close()
