@@ -66,8 +66,8 @@ async def customers_of(session: AsyncSession, tenant_id: UUID):
 REPLAN_INVOICES = text("""
 UPDATE scheduler.invoices i
 SET policy_id = c.policy_id, policy_version = c.policy_version,
-    next_step_on = i.due_date + (SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
-                                 WHERE o > coalesce(i.stage_offset, -1000000)) - :lead
+    next_step_on = i.due_date + ((SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
+                                  WHERE o > coalesce(i.stage_offset, -1000000)) - CAST(:lead AS int))
 FROM scheduler.customers c
 WHERE c.tenant_id = :tenant AND c.policy_id = :policy AND i.tenant_id = c.tenant_id
   AND i.customer_id = c.customer_id AND i.status IN ('open', 'partially_paid')

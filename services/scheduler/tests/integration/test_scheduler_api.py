@@ -1,0 +1,161 @@
+"""The HTTP API in-process against real Postgres: policies, bad input, admin clock, workspace."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from rapport_scheduler.bootstrap import make_bus
+from rapport_shared.bus.inbox import Inbox
+from rapport_shared.db import make_session_factory
+
+pytestmark = pytest.mark.integration
+
+STEPS = [
+    {"offset_days": -5, "channel": "email", "template_key": "pre_due_friendly", "tone": "friendly"},
+    {"offset_days": 0, "channel": "email", "template_key": "due_today", "tone": "friendly"},
+    {"offset_days": 10, "channel": "sms", "template_key": "overdue_firm", "tone": "firm"},
+]
+
+
+def policy(name="Enterprise", priority=10, steps=None, **segment):
+    return {"name": name, "priority": priority, "segment": segment or {"sizes": ["enterprise"]},
+            "steps": steps if steps is not None else STEPS}
+
+
+async def count_policies(db, company) -> int:
+    return len(await db.rows("SELECT 1 FROM scheduler.policies WHERE tenant_id = :t", t=company.tenant_id))
+
+
+async def test_admin_token_and_tenant_are_required(sched_http, company):
+    assert (await sched_http.get("/v1/policies", headers={"X-Tenant-Id": str(company.tenant_id)})).status_code == 401
+    response = await sched_http.get("/v1/policies", headers={"X-Admin-Token": company.headers["X-Admin-Token"]})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "X-Tenant-Id"
+
+
+async def test_default_policy_and_catalogue_are_there_out_of_the_box(sched_http, company):
+    body = (await sched_http.get("/v1/policies", headers=company.headers)).json()
+    assert body["policies"] == []
+    assert [s["offset_days"] for s in body["default"]["spec"]["steps"]][:4] == [-3, 0, 7, 30]
+    assert "broken_promise" in body["catalogue"]["template_keys"]
+
+
+async def test_policy_versions_are_kept_and_audited(sched_http, db, company):
+    created = await sched_http.post("/v1/policies", json=policy(), headers=company.headers)
+    assert created.status_code == 201, created.text
+    policy_id = created.json()["policy_id"]
+    changed = policy(steps=STEPS[1:])
+    updated = await sched_http.put(f"/v1/policies/{policy_id}", json=changed, headers=company.headers)
+    assert updated.json()["version"] == 2
+    versions = (await sched_http.get(f"/v1/policies/{policy_id}/versions", headers=company.headers)).json()
+    assert [v["version"] for v in versions] == [1, 2] and len(versions[1]["spec"]["steps"]) == 2
+    retired = await sched_http.delete(f"/v1/policies/{policy_id}", headers=company.headers)
+    assert retired.json()["active"] is False
+    assert (await sched_http.get("/v1/policies", headers=company.headers)).json()["policies"] == []
+
+
+@pytest.mark.parametrize("steps, field, words", [
+    ([{**STEPS[0], "template_key": "nope"}], "steps[0].template_key", "unknown template key 'nope'"),
+    ([STEPS[0], {**STEPS[1], "channel": "fax"}], "steps[1].channel", "unknown channel 'fax'"),
+    ([STEPS[1], STEPS[0]], "steps[1].offset_days", "increasing offset order"),
+    ([STEPS[0], {**STEPS[1], "template_key": None}], "steps[1].template_key", "needs a template_key"),
+    ([STEPS[2], {**STEPS[2], "offset_days": 20, "tone": "friendly"}], "steps[1].tone", "softer"),
+])
+async def test_incomplete_or_contradictory_policies_are_422_naming_the_step(sched_http, db, company, steps, field, words):
+    before = await count_policies(db, company)
+    response = await sched_http.post("/v1/policies", json=policy(steps=steps), headers=company.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field and words in response.json()["detail"]
+    assert await count_policies(db, company) == before  # nothing half-saved
+
+
+async def test_overlapping_segments_need_distinct_priorities(sched_http, db, company):
+    assert (await sched_http.post("/v1/policies", json=policy(priority=5), headers=company.headers)).status_code == 201
+    clash = await sched_http.post("/v1/policies", json=policy(name="Big", priority=5, sizes=["enterprise", "mid"]),
+                                  headers=company.headers)
+    assert clash.status_code == 422 and clash.json()["errors"][0]["field"] == "priority"
+    disjoint = await sched_http.post("/v1/policies", json=policy(name="Small", priority=5, sizes=["small"]),
+                                     headers=company.headers)
+    assert disjoint.status_code == 201
+    assert await count_policies(db, company) == 2
+
+
+async def test_unknown_body_fields_are_rejected_by_name(sched_http, company):
+    response = await sched_http.post("/v1/policies", json={**policy(), "colour": "red"}, headers=company.headers)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "colour"
+
+
+async def test_clock_advances_for_every_process(sched_http, db, company):
+    before = (await sched_http.get("/v1/admin/clock", headers=company.headers)).json()
+    after = (await sched_http.post("/v1/admin/clock/advance", json={"hours": 5}, headers=company.headers)).json()
+    assert after["offset_seconds"] - before["offset_seconds"] == 5 * 3600
+    assert (await sched_http.post("/v1/admin/clock/advance", json={}, headers=company.headers)).status_code == 422
+    await db.advance(timedelta(hours=-5))
+
+
+@pytest.fixture
+def feed(sched_settings, sched_engine):
+    bus, sessions, inbox = make_bus(sched_settings), make_session_factory(sched_engine), Inbox("scheduler", "scheduler")
+
+    async def _feed(*envelopes):
+        for envelope in envelopes:
+            async with sessions() as session, session.begin():
+                if await inbox.claim(session, envelope):
+                    await bus.handle(session, envelope)
+    return _feed
+
+
+async def test_workspace_call_outcome_notes_tags_timeline_and_ranking(sched_http, db, feed, company):
+    today = (await db.now()).date()
+    small, events = company.customer(name="Small Co")
+    await feed(*events, company.invoice(small, today - timedelta(days=46), "100")[1])
+    big, events = company.customer(name="Big Co")
+    inv, issued = company.invoice(big, today - timedelta(days=46), "90000")
+    await feed(*events, issued)
+    work = (await sched_http.get("/v1/worklist", headers=company.headers)).json()["tasks"]
+    assert [t["customer_name"] for t in work] == ["Big Co", "Small Co"]  # call steps, ranked by expected value
+    assert "90,000.00 open" in work[0]["priority_reason"]
+    h = company.headers
+    promised = today + timedelta(days=7)
+    bad = await sched_http.post(f"/v1/customers/{big}/call-outcomes", json={"code": "maybe"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "code"
+    ok = await sched_http.post(f"/v1/customers/{big}/call-outcomes", headers=h, json={
+        "code": "promised", "invoice_ids": [str(inv.invoice_id)], "promised_date": promised.isoformat(), "note": "CFO agreed"})
+    assert ok.status_code == 200, ok.text
+    assert (await sched_http.post(f"/v1/customers/{big}/notes", json={"text": "nice people"}, headers=h)).status_code == 201
+    tagged = await sched_http.put(f"/v1/invoices/{inv.invoice_id}/tags", json={"tags": ["remittance_received"]}, headers=h)
+    assert tagged.status_code == 200
+    bad_tag = await sched_http.put(f"/v1/invoices/{inv.invoice_id}/tags", json={"tags": ["urgent"]}, headers=h)
+    assert bad_tag.status_code == 422 and bad_tag.json()["errors"][0]["field"] == "tags[0]"
+    listed = (await sched_http.get("/v1/invoices", params={"tag": "remittance_received"}, headers=h)).json()["invoices"]
+    assert [i["invoice_id"] for i in listed] == [str(inv.invoice_id)]
+    assert listed[0]["promise_until"] == (promised + timedelta(days=3)).isoformat()
+    kinds = [e["kind"] for e in (await sched_http.get(f"/v1/customers/{big}/timeline", headers=h)).json()["entries"]]
+    assert kinds[:1] == ["touchpoint"] or "task" in kinds
+    assert kinds[-3:] == ["call", "note", "tag"]
+    remaining = (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"]
+    assert [t["customer_name"] for t in remaining] == ["Small Co"]  # the call task closed with the outcome
+    missing = await sched_http.post(f"/v1/customers/{uuid.uuid4()}/notes", json={"text": "x"}, headers=h)
+    assert missing.status_code == 404
+
+
+async def test_hold_and_reassignment(sched_http, db, feed, company):
+    today = (await db.now()).date()
+    cid, events = company.customer()
+    await feed(*events)
+    h = company.headers
+    assert (await sched_http.put(f"/v1/customers/{cid}/override", json={"hold": True}, headers=h)).status_code == 200
+    await feed(company.invoice(cid, today - timedelta(days=8))[1])
+    assert await db.rows("SELECT 1 FROM scheduler.touchpoints WHERE customer_id = :c", c=cid) == []
+    await sched_http.put(f"/v1/customers/{cid}/override", json={"hold": False}, headers=h)
+    assert len(await db.rows("SELECT 1 FROM scheduler.touchpoints WHERE customer_id = :c", c=cid)) == 1
+    rule = await sched_http.post("/v1/assignment-rules", json={"collector": "Sam", "region": "EMEA"}, headers=h)
+    assert rule.status_code == 201
+    other, events = company.customer(region="EMEA")
+    await feed(*events)
+    assert (await db.rows("SELECT collector FROM scheduler.customers WHERE customer_id = :c", c=other))[0][0] == "Sam"
+    await sched_http.put(f"/v1/customers/{other}/collector", json={"collector": "Lee"}, headers=h)
+    assert (await db.rows("SELECT collector FROM scheduler.customers WHERE customer_id = :c", c=other))[0][0] == "Lee"
+    bad = await sched_http.put(f"/v1/customers/{cid}/override", json={"policy_id": str(uuid.uuid4())}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "policy_id"
