@@ -10,10 +10,13 @@ from urllib.parse import quote
 from rapport_shared.contracts import portal_link
 from rapport_shared.contracts.portal import MagicLinkRequestedV1
 from rapport_shared.ids import new_id
+from rapport_shared.observability import get_logger
 
 from rapport_portal.adapters import portal_state, queries
 from rapport_portal.domain.errors import NotFound, Unauthorized
 from rapport_portal.service_layer.context import Portal, Principal
+
+log = get_logger(__name__)
 
 # A session looked up once is trusted this long in this process; logout here evicts it at once.
 SESSION_CACHE_S = 30
@@ -74,9 +77,11 @@ async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:
     try:
         claims = portal_link.verify(portal.link_secret, token, now)
     except portal_link.InvalidPortalToken as exc:
+        log.info("portal sign-in refused", reason=str(exc), ip=ip)  # never the token itself
         raise Unauthorized(f"sign-in link refused: {exc}") from None
     async with portal.unit_of_work() as session:
         if not await portal_state.claim_link(session, claims.nonce, claims.tenant_id, claims.contact_id, now, claims.expires_at):
+            log.info("portal sign-in refused", reason="already used", contact_id=str(claims.contact_id), ip=ip)
             raise Unauthorized("sign-in link refused: already used")
         scope = queries.Scope(claims.tenant_id, claims.customer_id)
         if await queries.contact(session, scope, claims.contact_id) is None:
@@ -86,6 +91,7 @@ async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:
             token_hash=new.principal.session_hash, tenant_id=claims.tenant_id, customer_id=claims.customer_id,
             contact_id=claims.contact_id, csrf_token=new.csrf_token, created_at=now, expires_at=new.expires_at))
         await portal.audit(session, new.principal, "signed_in")
+    log.info("portal sign-in", tenant_id=str(claims.tenant_id), contact_id=str(claims.contact_id), ip=ip)
     return new
 
 

@@ -15,8 +15,9 @@ LINK_SENT = {"detail": "If this address belongs to a portal contact, a sign-in l
 
 
 def set_session_cookie(response: Response, request: Request, new: NewSession) -> None:
+    # Max-Age, not Expires: relative to the browser's clock, so a skewed server clock cannot void it.
     response.set_cookie(
-        deps.COOKIE, new.token, expires=new.expires_at, path="/", httponly=True,
+        deps.COOKIE, new.token, max_age=request.app.state.portal.session_ttl_minutes * 60, path="/", httponly=True,
         secure=request.url.scheme == "https", samesite="lax",
     )
 
