@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_outreach.adapters.orm import contacts, dead_letters, message_events, messages, suppressions
-from rapport_outreach.domain.model import State
+from rapport_outreach.domain.model import State, normalise_address
 
 
 async def insert_message(session: AsyncSession, row: dict[str, Any]) -> bool:
@@ -90,6 +90,7 @@ async def suppressed(session: AsyncSession, keys: list[tuple[UUID, str, str]]) -
 
 async def add_suppression(session: AsyncSession, tenant_id: UUID, channel: str, address: str, reason: str,
                           contact_id: UUID | None) -> bool:
+    address = normalise_address(channel, address)
     statement = (insert(suppressions).values(tenant_id=tenant_id, channel=channel, address=address, reason=reason,
                                              contact_id=contact_id)
                  .on_conflict_do_nothing().returning(suppressions.c.address))
