@@ -1,4 +1,4 @@
-"""``rapport-scoring api|consumer|relay|migrate``: the processes of the scoring service."""
+"""``rapport-scoring api|consumer|relay|trainer|eval|migrate``: the processes of the scoring service."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +11,7 @@ from rapport_shared.bus.workers import run_relay, serve_metrics
 from rapport_shared.db import make_engine
 from rapport_shared.migrations import upgrade_head
 from rapport_shared.observability import configure_logging
+from rapport_shared.testing.infra import find_repo_root
 
 from rapport_scoring import bootstrap
 from rapport_scoring.config import Settings
@@ -47,6 +48,38 @@ def relay() -> None:
     settings = _settings()
     serve_metrics(settings.metrics_port)
     asyncio.run(run_relay(settings, make_engine(settings.database_url, pool_size=2)))
+
+
+@cli.command()
+def trainer() -> None:
+    """Retrain every tenant's model now and every RAPPORT_SCORING_RETRAIN_INTERVAL_S until SIGTERM."""
+    settings = _settings()
+    serve_metrics(settings.metrics_port)
+    asyncio.run(bootstrap.run_trainer(settings))
+
+
+@cli.command("eval")
+def evaluate(
+    data: Path = typer.Option(None, help="CSV to evaluate on (default: ../shared/data/invoice_payments_train.csv)"),
+    report: Path = typer.Option(None, help="also write the full report as JSON here"),
+    keep: bool = typer.Option(False, help="keep the evaluation database and topics afterwards"),
+    timeout: float = typer.Option(900.0, help="seconds to wait for the read model to catch up"),
+    offline: bool = typer.Option(False, help="skip ingest and Kafka: features straight from the CSV (development only)"),
+) -> None:
+    """Reproducible evaluation through the real ingest path: model vs the customer's own history."""
+    from rapport_scoring.entrypoints import eval_cli
+
+    configure_logging("scoring-eval", "WARNING", False)
+    root = find_repo_root(Path.cwd())
+    data = data or root.parent / "shared" / "data" / "invoice_payments_train.csv"
+    try:
+        result = eval_cli.run_offline(data) if offline else eval_cli.run(root, data, keep=keep, timeout=timeout)
+    except (eval_cli.IngestUnavailable, FileNotFoundError, TimeoutError) as exc:
+        typer.echo(f"evaluation failed: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(eval_cli.render(result))
+    if report:
+        eval_cli.dump(result, report)
 
 
 @cli.command()

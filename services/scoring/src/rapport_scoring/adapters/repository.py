@@ -1,0 +1,152 @@
+"""The read model's SQL: upserts from events and the histories scoring reads back."""
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import and_, case, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_scoring.adapters.orm import allocations, customers, invoices, touches
+from rapport_scoring.domain.facts import InvoiceFact, TouchFact
+
+PAID_WITHIN_DAYS = 7
+
+
+async def upsert_customer(session: AsyncSession, tenant_id: UUID, row: dict) -> None:
+    values = {"tenant_id": tenant_id, **row}
+    statement = insert(customers).values(**values)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[customers.c.customer_id], set_={k: statement.excluded[k] for k in row},
+        where=customers.c.version <= statement.excluded.version,
+    ))
+
+
+async def upsert_invoice(session: AsyncSession, tenant_id: UUID, row: dict) -> bool:
+    """Store the snapshot unless a newer version is already there; True when stored."""
+    statement = insert(invoices).values(tenant_id=tenant_id, **row)
+    result = await session.execute(statement.on_conflict_do_update(
+        index_elements=[invoices.c.invoice_id], set_={k: statement.excluded[k] for k in row},
+        where=invoices.c.version <= statement.excluded.version,
+    ).returning(invoices.c.invoice_id))
+    stored = result.first() is not None
+    if stored:
+        await refresh_settled_on(session, [row["invoice_id"]])
+    return stored
+
+
+async def refresh_settled_on(session: AsyncSession, invoice_ids: list[UUID]) -> None:
+    """A paid invoice settled on its last payment's date (else the day ingest marked it paid)."""
+    last_payment = (
+        select(func.max(allocations.c.received_on))
+        .where(allocations.c.invoice_id == invoices.c.invoice_id, allocations.c.reversed.is_(False))
+        .scalar_subquery()
+    )
+    settled = func.coalesce(last_payment, func.date(func.timezone("UTC", invoices.c.paid_at)))
+    await session.execute(
+        update(invoices).where(invoices.c.invoice_id.in_(invoice_ids))
+        .values(settled_on=case((invoices.c.status == "paid", settled), else_=None))
+    )
+
+
+async def add_allocations(session: AsyncSession, tenant_id: UUID, payment_id: UUID, received_on: date,
+                          parts: list[tuple[UUID, object]]) -> None:
+    if not parts:
+        return
+    rows = [{"payment_id": payment_id, "invoice_id": i, "tenant_id": tenant_id, "amount": a, "received_on": received_on}
+            for i, a in parts]
+    await session.execute(insert(allocations).values(rows).on_conflict_do_nothing())
+    await refresh_settled_on(session, [i for i, _ in parts])
+
+
+async def reverse_allocations(session: AsyncSession, payment_id: UUID) -> list[UUID]:
+    result = await session.execute(
+        update(allocations).where(allocations.c.payment_id == payment_id).values(reversed=True)
+        .returning(allocations.c.invoice_id)
+    )
+    ids = [r[0] for r in result]
+    if ids:
+        await refresh_settled_on(session, ids)
+    return ids
+
+
+async def record_touch(session: AsyncSession, tenant_id: UUID, row: dict) -> None:
+    statement = insert(touches).values(tenant_id=tenant_id, **row)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[touches.c.message_id], set_={"channel": statement.excluded.channel,
+                                                     "sent_at": statement.excluded.sent_at},
+    ))
+
+
+async def mark_touch(session: AsyncSession, tenant_id: UUID, message_id: UUID, customer_id: UUID,
+                     channel: str, *, replied: bool) -> None:
+    """An open or reply may arrive before the send is known; keep it either way."""
+    values = {"opened": True, "replied": True} if replied else {"opened": True}
+    statement = insert(touches).values(message_id=message_id, tenant_id=tenant_id, customer_id=customer_id,
+                                       channel=channel, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[touches.c.message_id], set_=values))
+
+
+async def customer_row(session: AsyncSession, customer_id: UUID) -> dict | None:
+    row = (await session.execute(select(customers).where(customers.c.customer_id == customer_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def customer_invoices(session: AsyncSession, tenant_id: UUID, customer_id: UUID) -> list[dict]:
+    result = await session.execute(
+        select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id)
+    )
+    return [dict(r) for r in result.mappings()]
+
+
+def invoice_fact(row: dict, segment: str = "default") -> InvoiceFact:
+    return InvoiceFact(row["invoice_id"], row["customer_id"], row["issue_date"], row["due_date"],
+                       float(row["amount_total"]), row["settled_on"], segment)
+
+
+_TOUCHES_SQL = """
+SELECT t.customer_id, t.sent_at, t.channel, t.opened, t.replied,
+       EXISTS (SELECT 1 FROM {schema}.allocations a JOIN {schema}.invoices i ON i.invoice_id = a.invoice_id
+               WHERE i.customer_id = t.customer_id AND NOT a.reversed
+                 AND a.received_on BETWEEN (t.sent_at AT TIME ZONE 'UTC')::date
+                                       AND (t.sent_at AT TIME ZONE 'UTC')::date + {days}) AS paid_after
+FROM {schema}.touches t
+WHERE t.tenant_id = :tenant AND t.sent_at IS NOT NULL {filter}
+ORDER BY t.sent_at DESC LIMIT :limit
+"""
+
+
+async def touch_facts(session: AsyncSession, tenant_id: UUID, customer_id: UUID | None, limit: int = 5000) -> list[TouchFact]:
+    """Touches with engagement = opened, clicked, replied, or paid within a week of the touch."""
+    sql = _TOUCHES_SQL.format(schema=touches.schema, days=PAID_WITHIN_DAYS,
+                              filter="AND t.customer_id = :customer" if customer_id else "")
+    params = {"tenant": tenant_id, "limit": limit, **({"customer": customer_id} if customer_id else {})}
+    result = await session.execute(text(sql), params)
+    return [TouchFact(r.customer_id, r.sent_at.date(), r.channel, r.sent_at.hour,
+                      bool(r.opened or r.replied or r.paid_after), bool(r.replied)) for r in result]
+
+
+async def tenant_invoice_facts(session: AsyncSession, tenant_id: UUID, currency: str | None = None) -> list[InvoiceFact]:
+    """Every invoice of a tenant with its customer's segment (training and forecasting)."""
+    condition = invoices.c.tenant_id == tenant_id
+    if currency:
+        condition = and_(condition, invoices.c.currency == currency)
+    result = await session.execute(
+        select(invoices.c.invoice_id, invoices.c.customer_id, invoices.c.issue_date, invoices.c.due_date,
+               invoices.c.amount_total, invoices.c.settled_on, func.coalesce(customers.c.segment, "default"))
+        .select_from(invoices.outerjoin(customers, customers.c.customer_id == invoices.c.customer_id))
+        .where(condition)
+    )
+    return [InvoiceFact(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6]) for r in result]
+
+
+async def count_invoices(session: AsyncSession, tenant_id: UUID, *, settled_only: bool = False) -> int:
+    condition = invoices.c.tenant_id == tenant_id
+    if settled_only:
+        condition = and_(condition, invoices.c.settled_on.is_not(None))
+    return (await session.execute(select(func.count()).where(condition))).scalar_one()
+
+
+async def tenants(session: AsyncSession) -> list[UUID]:
+    return [r[0] for r in await session.execute(select(invoices.c.tenant_id).distinct())]

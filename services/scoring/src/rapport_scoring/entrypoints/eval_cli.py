@@ -1,0 +1,166 @@
+"""``rapport-scoring eval``: the reproducible evaluation through the real ingest path.
+
+Starts ingest (api, relay) and the scoring consumer against a fresh database slice and
+topic prefix, posts the CSV through ingest's HTTP API, waits until scoring's read model
+holds every invoice and settlement, then trains on a time-ordered split and registers the
+model with its figures.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from rapport_shared.db import make_engine, make_session_factory
+from rapport_shared.testing.infra import TestInfra, create_slice, destroy_slice
+from rapport_shared.time import SystemClock
+
+from rapport_scoring.adapters import repository
+from rapport_scoring.adapters.dataset_csv import read_invoices
+from rapport_scoring.entrypoints.eval_load import IngestUnavailable, LoadReport, create_tenant, load
+from rapport_scoring.service_layer.training import train_tenant
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Service processes of one evaluation run, stopped by their own pids."""
+
+    def __init__(self, infra: TestInfra, logs: Path) -> None:
+        self.infra, self.logs, self.running = infra, logs, []
+
+    def run(self, *argv: str, **env: str) -> None:
+        subprocess.run([str(BIN / argv[0]), *argv[1:]], env=self.infra.env(**env), check=True,
+                       stdout=subprocess.DEVNULL, stderr=open(self.logs / f"{argv[0]}-{argv[1]}.log", "ab"))
+
+    def start(self, *argv: str, **env: str) -> None:
+        log = open(self.logs / f"{argv[0]}-{argv[1]}.log", "ab")
+        self.running.append(subprocess.Popen([str(BIN / argv[0]), *argv[1:]], env=self.infra.env(**env),
+                                             stdout=log, stderr=log))
+
+    def stop(self) -> None:
+        for process in self.running:
+            process.send_signal(signal.SIGTERM)
+        for process in self.running:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _require_ingest() -> None:
+    if not (BIN / "rapport-ingest").exists():
+        raise IngestUnavailable(f"{BIN / 'rapport-ingest'} is not installed; run `make sync`")
+
+
+async def _wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url + "/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+    raise IngestUnavailable(f"ingest API at {url} did not become healthy in {timeout:.0f}s")
+
+
+async def _wait_read_model(sessions, tenant_id, report: LoadReport, timeout: float) -> None:
+    deadline, seen = time.monotonic() + timeout, (-1, -1)
+    while time.monotonic() < deadline:
+        async with sessions() as session:
+            seen = (await repository.count_invoices(session, tenant_id),
+                    await repository.count_invoices(session, tenant_id, settled_only=True))
+        if seen[0] >= report.invoices and seen[1] >= report.fully_paid:
+            return
+        await asyncio.sleep(1.0)
+    raise TimeoutError(f"scoring read model has {seen[0]}/{report.invoices} invoices and "
+                       f"{seen[1]}/{report.fully_paid} settlements after {timeout:.0f}s")
+
+
+async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: float) -> dict:
+    port = free_port()
+    procs.start("rapport-ingest", "api", RAPPORT_INGEST_HTTP_PORT=str(port))
+    procs.start("rapport-ingest", "relay")
+    procs.start("rapport-scoring", "consumer")
+    base = f"http://127.0.0.1:{port}"
+    await _wait_healthy(base)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        tenant_id, api_key = await create_tenant(client, os.environ.get("RAPPORT_INGEST_ADMIN_TOKEN", "dev-admin-token"))
+    rows = read_invoices(data)
+    started = time.monotonic()
+    loaded = await load(base, api_key, rows)
+    engine = make_engine(infra.database_url("scoring"), pool_size=2)
+    sessions = make_session_factory(engine)
+    try:
+        await _wait_read_model(sessions, tenant_id, loaded, timeout)
+        ingest_s = time.monotonic() - started
+        result = await train_tenant(sessions, tenant_id, SystemClock(), kind="evaluation")
+    finally:
+        await engine.dispose()
+    return {"data": str(data), "rows_in_file": len(rows), "loaded": loaded.__dict__ | {"rejected": loaded.rejected[:20]},
+            "ingest_to_read_model_s": round(ingest_s, 1), "tenant_id": tenant_id,
+            "model_version": result.version if result else None, **(result.report if result else {})}
+
+
+def run(repo_root: Path, data: Path, *, keep: bool, timeout: float) -> dict:
+    _require_ingest()
+    if not data.exists():
+        raise FileNotFoundError(f"evaluation data not found: {data}")
+    infra = create_slice(repo_root)
+    procs = Processes(infra, Path(tempfile.mkdtemp(prefix="rapport-eval-")))
+    try:
+        procs.run("rapport-ingest", "migrate")
+        procs.run("rapport-scoring", "migrate")
+        report = asyncio.run(_evaluate(infra, data, procs, timeout))
+        report["logs"] = str(procs.logs)
+        return report
+    finally:
+        procs.stop()
+        if not keep:
+            destroy_slice(infra)
+
+
+def render(report: dict) -> str:
+    lines = [f"evaluation on {report['data']} (cut-off {report.get('cutoff')}, train {report.get('train_rows')}, "
+             f"test {report.get('test_rows')} invoices)", f"{'metric':<10}{'model':>10}{'baseline':>10}{'better by':>14}"]
+    model, base, gain = report["model"], report["baseline"], report["improvement"]
+    lines.append(f"{'AUC':<10}{model['auc']:>10.4f}{base['auc']:>10.4f}{gain['auc']:>+14.4f}")
+    lines.append(f"{'accuracy':<10}{model['accuracy']:>10.4f}{base['accuracy']:>10.4f}{gain['accuracy']:>+14.4f}")
+    lines.append(f"{'Brier':<10}{model['brier']:>10.4f}{base['brier']:>10.4f}{gain['brier_reduction_pct']:>+13.1f}%")
+    lines.append(f"{'MAE days':<10}{model['mae_days']:>10.2f}{base['mae_days']:>10.2f}{gain['mae_reduction_pct']:>+13.1f}%")
+    lines.append(f"P10-P90 interval coverage: {report['interval_coverage_p10_p90']:.1%}; model {report['model_version']}")
+    return "\n".join(lines)
+
+
+def dump(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def run_offline(data: Path) -> dict:
+    """The same split, features and training straight from the file (no ingest, no Kafka)."""
+    from rapport_scoring.domain.facts import InvoiceFact
+    from rapport_scoring.service_layer.training import fit
+
+    rows = read_invoices(data)
+    facts = [InvoiceFact(r.number, r.customer, r.issue_date, r.due_date, float(r.amount),
+                         r.paid_on if r.settled_amount >= r.amount else None) for r in rows]
+    _, report, calibration = fit(facts, [], production=False)
+    return {"data": str(data), "mode": "offline", "rows_in_file": len(rows), "model_version": "offline",
+            "calibration": calibration, **report}

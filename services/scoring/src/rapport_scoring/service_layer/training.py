@@ -1,0 +1,83 @@
+"""Training use cases: evaluate on a time-ordered split, fit, and register in the registry."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_shared.observability import get_logger
+from rapport_shared.time import Clock
+
+from rapport_scoring.adapters import model_registry, repository
+from rapport_scoring.domain.evaluation import evaluate, time_split
+from rapport_scoring.domain.model import PaymentModel, labels, matrix, train
+from rapport_scoring.domain.training_set import build_rows, segment_priors
+
+log = get_logger(__name__)
+MIN_SETTLED = 50
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    version: str
+    model_id: int
+    report: dict
+
+
+def reliability(model: PaymentModel, rows) -> dict:
+    """Predicted vs observed late share in ten probability bins (the calibration table)."""
+    if not rows:
+        return {"bins": []}
+    p = model.late_probability(matrix(rows))
+    late, _ = labels(rows)
+    edges = np.linspace(0, 1, 11)
+    bins = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
+        if inside.any():
+            bins.append({"from": round(lo, 1), "to": round(hi, 1), "count": int(inside.sum()),
+                         "mean_predicted": round(float(p[inside].mean()), 4), "observed": round(float(late[inside].mean()), 4)})
+    return {"method": "isotonic on the newest 20% of the training window", "bins": bins}
+
+
+def fit(facts, touches, *, production: bool, seed: int = 0) -> tuple[PaymentModel, dict, dict]:
+    """Evaluate on a time split; production models are then refit on every settled invoice."""
+    rows = build_rows(facts, touches)
+    split = time_split(rows)
+    model = train(split.train, segment_priors([r.invoice for r in split.train]), seed=seed)
+    report = evaluate(model, split)
+    calibration = reliability(model, split.test)
+    if production:
+        model = train(rows, segment_priors(facts), seed=seed)
+    return model, report, calibration
+
+
+async def train_tenant(sessions: async_sessionmaker[AsyncSession], tenant_id: UUID, clock: Clock,
+                       *, kind: str = "production") -> TrainingResult | None:
+    async with sessions() as session:
+        facts = await repository.tenant_invoice_facts(session, tenant_id)
+        touches = await repository.touch_facts(session, tenant_id, None, limit=1_000_000)
+    if sum(1 for f in facts if f.settled_on is not None) < MIN_SETTLED:
+        return None
+    # Training is CPU-bound: keep the event loop (and the trainer's signals) responsive.
+    model, report, calibration = await asyncio.to_thread(fit, facts, touches, production=kind == "production")
+    now = clock.now()
+    version = f"{kind[:4]}-{now:%Y%m%dT%H%M%S%f}-{str(tenant_id)[:8]}"
+    async with sessions.begin() as session:
+        model_id = await model_registry.register(session, tenant_id, version, kind, model, report, calibration, now)
+    log.info("model registered", version=version, rows=model.trained_rows, auc=report["model"]["auc"])
+    return TrainingResult(version, model_id, report)
+
+
+async def retrain_all(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> list[TrainingResult]:
+    async with sessions() as session:
+        tenant_ids = await repository.tenants(session)
+    results = []
+    for tenant_id in tenant_ids:
+        result = await train_tenant(sessions, tenant_id, clock)
+        if result:
+            results.append(result)
+    return results
