@@ -15,7 +15,7 @@ from rapport_shared.contracts import portal_link
 from rapport_portal.adapters.orm import outbox
 from rapport_portal.bootstrap import create_app
 
-from conftest import seed_account, sign_in
+from portal_testkit import seed_account, sign_in
 
 pytestmark = pytest.mark.integration
 
