@@ -83,7 +83,7 @@ start_honcho() {
 }
 
 api_ready() {
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"
+    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"
 }
 
 cmd_wait() {

@@ -94,7 +94,7 @@ def _contacts(rng: random.Random, customer: Customer, country: Country) -> list[
             email=f"{_slug(given)}.{_slug(family)}@{domain}" if i else f"ap@{domain}",
             phone=f"{country.phone_prefix}{rng.randrange(100, 200)}",
             role=role,
-            preferred_channel=rng.choices(("email", "sms", "phone"), weights=(80, 12, 8))[0],
+            preferred_channel=rng.choices(("email", "sms", "call"), weights=(80, 12, 8))[0],
             locale=customer.locale, time_zone=customer.time_zone, is_primary=i == 0,
         ))
     return contacts

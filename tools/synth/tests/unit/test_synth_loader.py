@@ -41,6 +41,7 @@ class FakeIngest:
             self.customers[path[1]] = body
         elif method == "PUT" and path[0] == "customers":
             assert path[1] in self.customers and path[2] == "contacts"
+            assert body["preferred_channel"] in ("email", "sms", "call", "voice", "letter")
             self.contacts[(path[1], path[3])] = body
         elif method == "PUT" and path[0] == "invoices":
             if path[1] == self.fail_invoice:
