@@ -5,8 +5,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, func, select, tuple_, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_outreach.adapters.orm import contacts, dead_letters, message_events, messages, suppressions
@@ -131,7 +131,7 @@ async def history(session: AsyncSession, tenant_id: UUID, customer_id: UUID | No
     if customer_id:
         conditions.append(messages.c.customer_id == customer_id)
     if invoice_id:
-        conditions.append(messages.c.invoice_ids.contains([str(invoice_id)]))
+        conditions.append(type_coerce(messages.c.invoice_ids, JSONB).contains([str(invoice_id)]))
     rows = list((await session.execute(select(messages).where(and_(*conditions))
                                        .order_by(messages.c.created_at.desc()).limit(limit))).all())
     events = await session.execute(select(message_events).where(message_events.c.message_id.in_([r.id for r in rows]))

@@ -45,7 +45,8 @@ def _compile(part: str, source: str):  # noqa: ANN202 - a jinja2 Template
 def render(source: TemplateSource, context: dict[str, Any]) -> Rendered:
     """Render every part; raises TemplateInvalid naming the part and the problem."""
     out = {part: _render_part(part, getattr(source, part), context) for part in PARTS}
-    out["subject"] = " ".join(out["subject"].split())
+    # A header cannot span lines; non-breaking spaces inside amounts stay.
+    out["subject"] = " ".join(out["subject"].replace("\t", " ").splitlines()).strip()
     out["sms"] = sms.smart_encode(out["sms"].strip())
     return Rendered(**out, sms_length=sms.measure(out["sms"]))
 
