@@ -6,7 +6,7 @@ from datetime import date
 from typing import Hashable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceFact:
     invoice_id: Hashable
     customer_id: Hashable

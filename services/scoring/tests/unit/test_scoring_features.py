@@ -1,0 +1,82 @@
+"""No feature may use anything dated on or after the prediction day (leakage)."""
+import random
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from rapport_scoring import synthetic
+from rapport_scoring.domain.facts import InvoiceFact, TouchFact
+from rapport_scoring.domain.features import FEATURE_NAMES, Prior, features_as_of
+from rapport_scoring.domain.training_set import build_rows, segment_prior_as_of
+
+
+def _touches(invoices, seed=1):
+    rng = random.Random(seed)
+    return [TouchFact(i.customer_id, i.due_date + timedelta(days=rng.randint(-3, 10)), rng.choice(["email", "sms"]),
+                      rng.randint(8, 18), rng.random() < 0.4) for i in invoices[::3]]
+
+
+def _scrub_future(invoices, touches, as_of):
+    """What the world looked like on ``as_of``: later invoices unknown, later payments not yet made."""
+    known = [i for i in invoices if i.issue_date < as_of]
+    known = [i if i.settled_on is None or i.settled_on < as_of else replace(i, settled_on=None) for i in known]
+    return known, [t for t in touches if t.sent_on < as_of]
+
+
+def test_batch_features_equal_features_computed_without_the_future():
+    invoices = synthetic.ledger(12, 25, seed=3, open_share=0.3)
+    touches = _touches(invoices)
+    rows = build_rows(invoices, touches)
+    assert len(rows) == len(invoices)
+    for row in random.Random(7).sample(rows, 80):
+        as_of = row.invoice.issue_date
+        past, past_touches = _scrub_future(invoices, touches, as_of)
+        mine = [i for i in past if i.customer_id == row.invoice.customer_id]
+        prior = segment_prior_as_of(past, row.invoice.segment, as_of)
+        expected = features_as_of(mine, [t for t in past_touches if t.customer_id == row.invoice.customer_id],
+                                  row.invoice, as_of, prior)
+        assert row.features == pytest.approx(expected), row.invoice
+
+
+def test_changing_the_future_changes_no_feature():
+    invoices = synthetic.ledger(1, 30, seed=5)
+    target = invoices[15]
+    as_of = target.issue_date
+    future_changed = [replace(i, settled_on=i.settled_on + timedelta(days=90)) if i.settled_on and i.settled_on >= as_of else i
+                      for i in invoices]
+    future_changed += [InvoiceFact("late-arrival", target.customer_id, as_of + timedelta(days=1),
+                                   as_of + timedelta(days=5), 1e6, None)]
+    assert features_as_of(invoices, [], target, as_of, Prior()) == features_as_of(future_changed, [], target, as_of, Prior())
+
+
+def test_same_day_settlement_is_not_known_at_prediction():
+    day = date(2025, 5, 1)
+    paid_same_day = InvoiceFact("a", "c", day - timedelta(days=40), day - timedelta(days=10), 100.0, day)
+    target = InvoiceFact("b", "c", day, day + timedelta(days=30), 100.0)
+    features = dict(zip(FEATURE_NAMES, features_as_of([paid_same_day, target], [], target, day, Prior())))
+    assert features["n_settled"] == 0
+    assert features["open_count"] == 1
+    assert features["overdue_count"] == 1
+
+
+def test_history_features_by_hand():
+    day = date(2025, 6, 1)
+    history = [
+        InvoiceFact("1", "c", date(2025, 1, 1), date(2025, 1, 31), 100.0, date(2025, 1, 21)),  # 10 early
+        InvoiceFact("2", "c", date(2025, 2, 1), date(2025, 3, 3), 300.0, date(2025, 3, 23)),   # 20 late
+    ]
+    target = InvoiceFact("3", "c", day, day + timedelta(days=30), 400.0)
+    f = dict(zip(FEATURE_NAMES, features_as_of(history + [target], [], target, day, Prior(late_rate=0.5))))
+    assert f["n_settled"] == 2
+    assert f["late_rate"] == pytest.approx((1 + 2 * 0.5) / (2 + 2))
+    assert f["mean_days_late"] == 5
+    assert f["mean_days_to_pay"] == pytest.approx((20 + 50) / 2)
+    assert f["amount_ratio"] == 2.0  # 400 against a usual 200
+    assert f["terms_days"] == 30 and f["issue_day_of_month"] == 1
+
+
+def test_payment_before_issue_counts_as_paid_on_issue_day():
+    fact = InvoiceFact("x", "c", date(2025, 1, 10), date(2025, 2, 10), 1.0, date(2025, 1, 1))
+    assert fact.settled_on == date(2025, 1, 10)
+    assert fact.days_to_pay() == 0
