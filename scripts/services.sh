@@ -7,7 +7,8 @@
 #   start    start honcho in its own process group (pid in $RAPPORT_LOCAL/run/honcho.pid,
 #            output in $RAPPORT_LOCAL/log/services.log and log/services/<process>.log),
 #            then wait until every API's /readyz answers 200
-#   stop     stop exactly that process group (SIGTERM, then SIGKILL after a grace period)
+#   stop     stop exactly honcho and the process groups of its children (SIGTERM, then
+#            SIGKILL after RAPPORT_STOP_GRACE_S, default 60)
 #   status   exit 0 if honcho runs and every API is ready
 #   wait     wait for every API's /readyz (RAPPORT_READY_TIMEOUT_S, default 180)
 #
@@ -24,6 +25,7 @@ PID_FILE="$RUN_DIR/honcho.pid"
 LOG_FILE="$RAPPORT_LOGDIR/services.log"
 PROC_LOG_DIR="$RAPPORT_LOGDIR/services"
 VENV_BIN="$RAPPORT_ROOT/.venv/bin"
+PROCFILE="${RAPPORT_PROCFILE:-$RAPPORT_ROOT/Procfile}"
 SERVICES=(ingest scheduler outreach scoring portal)
 # name:port of every API: each service's settings default unless overridden the same way.
 APIS=(
@@ -65,15 +67,15 @@ cmd_start() {
 start_honcho() {
     log "starting services (honcho, Procfile); output in $LOG_FILE"
     printf '\n===== make up %s =====\n' "$(date -u +%FT%TZ)" >>"$LOG_FILE"
-    # setsid: honcho and every process it starts share one new process group whose id
-    # is the pid written here, so `stop` ends exactly them. The awk tees each line into
-    # services.log and into the process' own log (honcho prefixes "time name.N | ").
+    # setsid: honcho gets a process group of its own whose id is the pid written here
+    # (honcho then gives each Procfile process its own group; see cmd_stop). The awk tees
+    # each line into services.log and into the process' own log ("time name.N | text").
     cd "$RAPPORT_ROOT"
     setsid bash -c '
         echo $$ >"$1"
-        exec "$2/honcho" start --no-colour -e /dev/null -f Procfile \
+        exec "$2/honcho" start --no-colour -e /dev/null -f "$5" \
             > >(awk -v all="$3" -v dir="$4" "{ print >> all; fflush(all); split(\$2, p, \".\"); f = dir \"/\" p[1] \".log\"; print >> f; fflush(f) }") 2>&1
-    ' _ "$PID_FILE" "$VENV_BIN" "$LOG_FILE" "$PROC_LOG_DIR" </dev/null >/dev/null 2>&1 9>&- &
+    ' _ "$PID_FILE" "$VENV_BIN" "$LOG_FILE" "$PROC_LOG_DIR" "$PROCFILE" </dev/null >/dev/null 2>&1 9>&- &
     disown
     for _ in $(seq 50); do
         [ -s "$PID_FILE" ] && break
@@ -108,23 +110,51 @@ cmd_wait() {
     done
 }
 
+# Process groups to end: honcho's own (honcho + the log splitter) and one per child,
+# since honcho starts every Procfile process in a session of its own.
+service_groups() {
+    # Every process group among honcho's descendants (honcho's own included).
+    ps -eo pid=,ppid=,pgid= | awk -v root="$1" '
+        { parent[$1] = $2; group[$1] = $3 }
+        END {
+            for (p in parent) {
+                for (q = p; q != "" && q != 0 && q != 1; q = parent[q]) {
+                    if (q == root) { seen[group[p]] = 1; break }
+                }
+            }
+            for (g in seen) print g
+        }'
+}
+
+groups_alive() {
+    local g
+    for g in "$@"; do
+        pgrep -g "$g" >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+
 cmd_stop() {
-    local pid
+    local pid groups g grace="${RAPPORT_STOP_GRACE_S:-60}"
     take_lock "$RUN_DIR/services.lock"
     if ! pid="$(honcho_pid)"; then
         log "services not running"
         rm -f "$PID_FILE"
         return 0
     fi
-    log "stopping services (process group $pid)"
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 150); do
-        pgrep -g "$pid" >/dev/null 2>&1 || break
+    mapfile -t groups < <(service_groups "$pid")
+    log "stopping services (honcho pid $pid, ${#groups[@]} process groups)"
+    # honcho forwards SIGTERM to every process and waits for them: graceful shutdown.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq $((grace * 5))); do
+        groups_alive "${groups[@]}" || break
         sleep 0.2
     done
-    if pgrep -g "$pid" >/dev/null 2>&1; then
-        warn "services still running after 30s; sending SIGKILL to group $pid"
-        kill -KILL -- "-$pid" 2>/dev/null || true
+    if groups_alive "${groups[@]}"; then
+        warn "services still running after ${grace}s; sending SIGKILL"
+        for g in "${groups[@]}"; do
+            kill -KILL -- "-$g" 2>/dev/null || true
+        done
     fi
     rm -f "$PID_FILE"
     log "services stopped"
