@@ -22,7 +22,7 @@ class Upserted:
 
 
 def _customer_values(command: UpsertCustomer) -> dict[str, Any]:
-    attrs = command.model_dump(mode="json", exclude={"name", "currency", "updated_at"})
+    attrs = command.model_dump(mode="json", exclude={"name", "currency", "updated_at", "external_id"})
     return {"name": command.name, "currency": command.currency, "attributes": attrs,
             "source_updated_at": command.updated_at}
 

@@ -130,7 +130,12 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 
 
 async def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under SQLAlchemy's, for COPY (same transaction)."""
+    """The asyncpg connection under SQLAlchemy's, for COPY (same transaction).
+
+    SQLAlchemy's asyncpg adapter opens the transaction on its first statement; without one,
+    the driver's statements would each autocommit and a chunk would no longer be atomic.
+    """
+    await conn.exec_driver_sql("SELECT 1")
     raw = await conn.get_raw_connection()
     return raw.driver_connection
 

@@ -1,0 +1,102 @@
+"""Bulk import jobs: a realistic QuickBooks export, NDJSON, progress and the per-row error report."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from rapport_shared.testing.kafka import TopicWatcher
+
+pytestmark = pytest.mark.integration
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks_open_invoices.csv"
+
+
+async def finished(tenant, job_id: str, timeout: float = 60) -> dict:
+    for _ in range(int(timeout / 0.1)):
+        job = (await tenant.get(f"/v1/imports/{job_id}")).json()
+        if job["status"] in ("completed", "failed"):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"import {job_id} did not finish: {job}")
+
+
+async def test_quickbooks_csv_import_creates_customers_and_invoices_and_reports_bad_rows(tenant, relay, infra):
+    async with TopicWatcher(infra.bootstrap, infra.topic("invoice"), infra.topic("customer")) as watcher:
+        with FIXTURE.open("rb") as upload:
+            response = await tenant.http.post("/v1/imports", params={"kind": "invoices", "preset": "quickbooks"},
+                                              files={"file": ("open_invoices.csv", upload, "text/csv")},
+                                              headers=tenant.headers)
+        assert response.status_code == 202, response.text
+        job = await finished(tenant, response.json()["job_id"])
+        assert job["status"] == "completed" and job["rows_total"] == 12
+        assert (job["rows_done"], job["rows_failed"]) == (8, 4)
+        issued = await watcher.wait_for(lambda e: e.type == "rapport.invoice.issued.v1"
+                                        and e.tenant_id.hex == tenant.tenant_id.replace("-", ""), count=8)
+        await watcher.wait_for(lambda e: e.type == "rapport.customer.upserted.v1"
+                               and e.data["external_id"] == "Cool Cars")
+    errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
+    assert {(e["row"], e["field"]) for e in errors} == {(6, "due_date"), (7, "due_date"), (8, "amount"), (9, None)}
+    invoice = (await tenant.get("/v1/invoices/1003")).json()
+    assert invoice["amount"] == "2369.5200" and invoice["due_date"] == "2026-01-24" and invoice["po_number"] == "PO-0042"
+    customer = (await tenant.get("/v1/customers/Dukes Basketball Camp, LLC")).json()
+    assert customer["open_balance"] == [{"currency": "USD", "amount": "460.4000", "invoices": 1}]
+    assert {e.data["number"] for e in issued} >= {"1001", "1003", "1012"}
+
+
+async def test_ndjson_reimport_updates_changed_rows_only_and_keeps_applied_money(tenant, ingest_app):
+    await tenant.customer("C-1")
+    lines = b"".join(
+        f'{{"number": "N-{i}", "customer_external_id": "C-1", "issue_date": "2026-01-01", '
+        f'"due_date": "2026-01-31", "currency": "USD", "amount": "{100 + i}.00"}}\n'.encode() for i in range(120))
+    first = await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=lines, headers=tenant.headers)
+    job = await finished(tenant, first.json()["job_id"])
+    assert (job["rows_done"], job["rows_failed"]) == (120, 0)
+    listed = (await tenant.get("/v1/invoices", params={"limit": 1000})).json()["items"]
+    assert len(listed) == 120, [i["number"] for i in listed][:5]
+    await tenant.post("/v1/payments", {"external_id": "P-N", "customer_external_id": "C-1", "amount": "50",
+                                       "currency": "USD", "received_on": "2026-02-01",
+                                       "allocations": [{"invoice_number": "N-5", "amount": "50"}]})
+    changed = lines.replace(b'"amount": "105.00"', b'"amount": "205.00"').replace(b'"amount": "106.00"', b'"amount": "10"')
+    second = await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=changed + b"{oops\n",
+                                    headers=tenant.headers)
+    job = await finished(tenant, second.json()["job_id"])
+    assert (job["rows_done"], job["rows_failed"]) == (120, 1)
+    updated = (await tenant.get("/v1/invoices/N-5")).json()
+    assert "amount" in updated, updated
+    assert (updated["amount"], updated["open_amount"], updated["version"]) == ("205.0000", "155.0000", 3)
+    assert (await tenant.get("/v1/invoices/N-6")).json()["amount"] == "10.0000"
+    assert (await tenant.get("/v1/invoices/N-7")).json()["version"] == 1
+    errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
+    assert errors[0]["row"] == 121 and "malformed JSON" in errors[0]["reason"]
+
+
+async def test_import_of_an_invoice_below_what_was_paid_is_reported_not_applied(tenant):
+    await tenant.customer("C-1")
+    await tenant.invoice("LOCKED", "100")
+    await tenant.post("/v1/payments", {"external_id": "P-L", "customer_external_id": "C-1", "amount": "80",
+                                       "currency": "USD", "received_on": "2026-02-01"})
+    body = (b'{"number": "LOCKED", "customer_external_id": "C-1", "issue_date": "2025-12-01", '
+            b'"due_date": "2026-03-01", "currency": "USD", "amount": "50"}\n')
+    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
+                                                          headers=tenant.headers)).json()["job_id"])
+    assert job["rows_failed"] == 1
+    errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
+    assert "below what is already applied" in errors[0]["reason"]
+    assert (await tenant.get("/v1/invoices/LOCKED")).json()["amount"] == "100.0000"
+
+
+async def test_customer_and_payment_imports_use_the_same_rules_as_the_api(tenant):
+    customers = b"external_id,name,currency,country\nK-1,Kestrel Ltd,GBP,GB\nK-2,Bad Currency,QQQ,GB\n"
+    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=customers&format=csv", content=customers,
+                                                          headers=tenant.headers)).json()["job_id"])
+    assert (job["rows_done"], job["rows_failed"]) == (1, 1), job["detail"]
+    await tenant.invoice("K-INV", "40", customer="K-1", currency="GBP")
+    payments = (b'{"external_id": "KP-1", "customer_external_id": "K-1", "amount": "40", "currency": "GBP", "received_on": "2026-02-01"}\n'
+                b'{"external_id": "KP-2", "customer_external_id": "K-404", "amount": "1", "currency": "GBP", "received_on": "2026-02-01"}\n')
+    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=payments&format=ndjson", content=payments,
+                                                          headers=tenant.headers)).json()["job_id"])
+    assert (job["rows_done"], job["rows_failed"]) == (1, 1), job["detail"]
+    assert (await tenant.get("/v1/invoices/K-INV")).json()["status"] == "paid"
+    errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
+    assert errors == [{"row": 2, "field": "customer_external_id", "reason": "unknown customer 'K-404'"}]
