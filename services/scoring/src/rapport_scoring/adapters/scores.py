@@ -15,7 +15,7 @@ _CUSTOMER_FIELDS = ("risk_band", "late_probability", "delinquency", "average_day
                     "recommended_channel", "recommended_send_hour")
 
 
-async def customer_score(session: AsyncSession, customer_id: UUID) -> CustomerScore | None:
+async def last_customer_score(session: AsyncSession, customer_id: UUID) -> CustomerScore | None:
     row = (await session.execute(
         select(*(customer_scores.c[f] for f in _CUSTOMER_FIELDS)).where(customer_scores.c.customer_id == customer_id)
     )).first()
@@ -29,7 +29,7 @@ async def save_customer_score(session: AsyncSession, tenant_id: UUID, customer_i
     await session.execute(statement.on_conflict_do_update(index_elements=[customer_scores.c.customer_id], set_=values))
 
 
-async def invoice_scores(session: AsyncSession, invoice_ids: list) -> dict:
+async def last_invoice_scores(session: AsyncSession, invoice_ids: list) -> dict:
     if not invoice_ids:
         return {}
     result = await session.execute(

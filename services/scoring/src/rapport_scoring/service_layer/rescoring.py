@@ -55,7 +55,7 @@ class Rescorer:
             risk.delinquency(state.days_late, sum(1 for r in open_rows if r["due_date"] < today)),
             round(fmean(state.days_to_pay), 2) if state.days_to_pay else None, channel, hour,
         )
-        if risk.customer_changed(await scores.customer_score(session, customer_id), score):
+        if risk.customer_changed(await scores.last_customer_score(session, customer_id), score):
             await scores.save_customer_score(session, tenant_id, customer_id, score, version, self._clock.now())
             events.append(CustomerScoredV1(customer_id=customer_id, model_version=version, scored_at=self._clock.now(),
                                            aging=_aging(open_rows, today), **asdict(score)))
@@ -64,7 +64,7 @@ class Rescorer:
         return len(events)
 
     async def _invoices(self, session, tenant_id, customer_id, targets, p_late, quantiles, today, version) -> list:
-        previous = await scores.invoice_scores(session, [t.invoice_id for t in targets])
+        previous = await scores.last_invoice_scores(session, [t.invoice_id for t in targets])
         events = []
         for i, target in enumerate(targets):
             new = _conditioned(target, float(p_late[i]), quantiles[i], today)
