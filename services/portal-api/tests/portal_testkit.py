@@ -163,3 +163,59 @@ async def events_for(portal, customer_id) -> list[Envelope]:
         values = (await session.execute(select(outbox.c.value).order_by(outbox.c.id))).scalars().all()
     found = [Envelope.model_validate_json(v) for v in values]
     return [e for e in found if e.partitionkey.endswith(str(customer_id))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Service processes started by a test, each logging to a file; stopped (SIGTERM, then SIGKILL) by pid."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str]):
+        import subprocess
+
+        log = open(self.log_dir / f"{name}.log", "wb")
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.started.append((proc, log))
+        return proc
+
+    def log_text(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        import subprocess
+
+        for proc, _ in self.started:
+            proc.terminate()
+        for proc, log in self.started:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+async def wait_http(url: str, timeout: float = 60.0) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient() as c:
+        while loop.time() < deadline:
+            try:
+                if (await c.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
