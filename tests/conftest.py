@@ -1,0 +1,56 @@
+"""Fixtures of the system tests (tests/e2e, tests/reliability, tests/contract).
+
+``stack`` is one running Rapport (every service's processes) on the run's ``infra`` slice,
+shared by the system tests of a session; tests keep apart by using their own tenant.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Stack, processes_of  # noqa: E402
+from rapport_shared.infra.naming import SERVICES  # noqa: E402
+
+PORTAL_LINK_SECRET = "system-test-portal-link-secret"
+ADMIN_TOKEN = "dev-admin-token"
+
+
+def artifacts(repo_root: Path, name: str) -> Path:
+    return repo_root / "test-artifacts" / "logs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+
+
+@pytest.fixture
+def log_dir(request, repo_root: Path) -> Path:
+    """Where this test's processes write their logs."""
+    path = artifacts(repo_root, request.node.name)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sink_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("outreach-sink")
+
+
+@pytest.fixture(scope="session")
+async def stack(infra, repo_root: Path, sink_dir: Path):
+    """Every service migrated and all its processes running against the session's slice."""
+    running = Stack(infra, artifacts(repo_root, "system-stack"),
+                    RAPPORT_OUTREACH_SINK_DIR=str(sink_dir), RAPPORT_PORTAL_LINK_SECRET=PORTAL_LINK_SECRET,
+                    RAPPORT_OUTREACH_EMAIL_PROVIDER="sink", RAPPORT_OUTREACH_SMS_PROVIDER="sink",
+                    RAPPORT_PORTAL_UPLOAD_DIR=str(sink_dir.parent / "portal-uploads"))
+    try:
+        running.migrate(*SERVICES)
+        for service in SERVICES:
+            for proc in processes_of(repo_root, service):
+                running.spawn(service, proc)
+        for service in SERVICES:
+            await running.wait_ready(service, timeout=240)
+        yield running
+    finally:
+        running.stop_all()
