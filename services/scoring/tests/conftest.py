@@ -69,3 +69,62 @@ class Ledger:
 @pytest.fixture
 def ledger() -> Ledger:
     return Ledger()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Services:
+    """Scoring processes started by a test, stopped by their own pids."""
+
+    def __init__(self, infra, repo_root: Path) -> None:
+        self.infra, self.bin, self.procs = infra, repo_root / ".venv" / "bin", []
+
+    def start(self, command: str, **env: str):
+        import subprocess
+
+        proc = subprocess.Popen([str(self.bin / "rapport-scoring"), command], env=self.infra.env(**env),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except Exception:  # noqa: BLE001 - a stuck worker must not hang the run
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def scoring_services(infra, repo_root, scoring_url):
+    services = Services(infra, repo_root)
+    yield services
+    services.stop()
+
+
+@pytest.fixture(scope="session")
+async def scoring_api(scoring_services):
+    import asyncio
+
+    import httpx
+
+    port = free_port()
+    scoring_services.start("api", RAPPORT_SCORING_HTTP_PORT=str(port), RAPPORT_SCORING_ADMIN_TOKEN="test-admin")
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    return base
