@@ -10,11 +10,11 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 
 from rapport_shared.contracts.touchpoint import TouchpointDueV1
 
 from rapport_outreach.domain.defaults import LOCALES
+from rapport_outreach.domain.money import format_money
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,12 @@ def template_locale(tag: str | None) -> str:
 
 
 def money(amount: Decimal, currency: str, locale: str) -> str:
-    return format_currency(amount, currency, locale=locale)
+    return format_money(amount, currency, locale)
 
 
+@lru_cache(maxsize=8192)
 def day(value: date | None, locale: str) -> str | None:
+    # Due dates cluster on few days; formatting each (day, locale) once is plenty.
     return format_date(value, format="long", locale=locale) if value else None
 
 

@@ -9,6 +9,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class SmsLength:
 
 
 def measure(text: str) -> SmsLength:
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+    if GSM7_ALL.issuperset(text):
         units = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
         return SmsLength("GSM-7", units, _segments(units, single=160, multi=153))
     units = len(text.encode("utf-16-le")) // 2
@@ -45,6 +46,6 @@ _FALLBACKS = str.maketrans({
 def smart_encode(text: str) -> str:
     """The text with GSM-7 look-alikes when that makes the whole text GSM-7; else unchanged."""
     candidate = text.translate(_FALLBACKS)
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in candidate):
+    if GSM7_ALL.issuperset(candidate):
         return candidate
     return text

@@ -12,6 +12,7 @@ from rapport_outreach.domain import sms
 from rapport_outreach.domain.errors import SmsTooLong, TemplateInvalid
 
 PARTS = ("subject", "text", "html", "sms")
+EMAIL_PARTS = ("subject", "text", "html")
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,13 @@ def _compile(part: str, source: str):  # noqa: ANN202 - a jinja2 Template
     return env.from_string(source)
 
 
-def render(source: TemplateSource, context: dict[str, Any]) -> Rendered:
-    """Render every part; raises TemplateInvalid naming the part and the problem."""
-    out = {part: _render_part(part, getattr(source, part), context) for part in PARTS}
+def render(source: TemplateSource, context: dict[str, Any], parts: tuple[str, ...] = PARTS) -> Rendered:
+    """Render the asked parts (all by default); raises TemplateInvalid naming the part and the problem."""
+    out = dict.fromkeys(PARTS, "")
+    out.update({part: _render_part(part, getattr(source, part), context) for part in parts})
     # A header cannot span lines; non-breaking spaces inside amounts stay.
     out["subject"] = " ".join(out["subject"].replace("\t", " ").splitlines()).strip()
-    out["sms"] = sms.smart_encode(out["sms"].strip())
+    out["sms"] = sms.smart_encode(out["sms"].strip()) if "sms" in parts else ""
     return Rendered(**out, sms_length=sms.measure(out["sms"]))
 
 

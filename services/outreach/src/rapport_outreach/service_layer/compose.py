@@ -37,7 +37,8 @@ class Composer:
         source = catalog.choose(overrides, tp.template_key, tp.tone, locale, tp.customer.segment)
         variables = context.touchpoint_context(tp, self.links(tenant_id, tp), self.company_name,
                                                catalog.sign_off(locale, tp.tone))
-        rendered = templates.render(source, variables)
+        parts = ("sms",) if channel == "sms" else templates.EMAIL_PARTS
+        rendered = templates.render(source, variables, parts)
         if channel == "sms":
             templates.check_sms(rendered, self.max_sms_segments)
             return Draft("sms", address, None, rendered.sms, None)
@@ -48,5 +49,5 @@ class Composer:
         locale = context.template_locale(tag)
         source = catalog.choose(overrides, "magic_link", "neutral", locale, None)
         variables = context.magic_link_context(contact_name, link_url, expires_at, tag, self.company_name)
-        rendered = templates.render(source, variables)
+        rendered = templates.render(source, variables, templates.EMAIL_PARTS)
         return Draft("email", email, rendered.subject, rendered.text, rendered.html)

@@ -33,6 +33,12 @@ class FakeApi:
     seen: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    async def stats(self, request: Request) -> Response:
+        with self.lock:
+            ids = [r.get("message_id") for r in self.seen]
+            return JSONResponse({"seen": len(self.seen), "accepted": len(self.accepted), "invalid": len(self.invalid),
+                                 "distinct": len(set(ids))})
+
     def answer_next(self, *modes: str) -> None:
         self.script.extend(modes)
 
@@ -66,7 +72,8 @@ class SendGridFake(FakeApi):
     api_key = "SG.test-key"
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v3/mail/send", self.mail_send, methods=["POST"])])
+        return Starlette(routes=[Route("/v3/mail/send", self.mail_send, methods=["POST"]),
+                                 Route("/__stats", self.stats, methods=["GET"])])
 
     async def mail_send(self, request: Request) -> Response:
         problems = []
@@ -109,7 +116,8 @@ class TwilioFake(FakeApi):
 
     def app(self) -> Starlette:
         path = "/2010-04-01/Accounts/{sid}/Messages.json"
-        return Starlette(routes=[Route(path, self.create_message, methods=["POST"])])
+        return Starlette(routes=[Route(path, self.create_message, methods=["POST"]),
+                                 Route("/__stats", self.stats, methods=["GET"])])
 
     async def create_message(self, request: Request) -> Response:
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -152,3 +160,9 @@ class ServerThread:
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self._sock.close()
+
+
+def serve_forever(kind: str, port: int) -> None:
+    """Entry point for running a fake in its own process (benchmarks)."""
+    fake = SendGridFake() if kind == "sendgrid" else TwilioFake()
+    uvicorn.run(fake.app(), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")

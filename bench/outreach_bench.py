@@ -1,0 +1,218 @@
+"""Outreach benchmark: messages rendered and handed to provider fakes per second, and render latency.
+
+    .venv/bin/python bench/outreach_bench.py        # RAPPORT_BENCH_SCALE=0.05 for a quick run
+
+Figures (one process; the provider fakes run in their own process, as a real API would):
+  * render latency p50/p99 of one message (template choice, signed portal link, Babel money/dates, Jinja);
+  * messages/s rendered and handed to the SendGrid SDK against the local SendGrid fake,
+    beside the same pipeline with a no-op provider (raw rate) and their ratio;
+  * the same for SMS through the Twilio SDK, and for the local .eml sink;
+  * the full path on a private database: touchpoints queued by the consumer handler, then drained
+    by the sender (claim with SKIP LOCKED, provider call, result + outbox event) to the SendGrid fake.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from rapport_shared.contracts.envelope import make_event
+from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
+from rapport_shared.time import SystemClock
+
+from rapport_outreach.adapters.providers.sendgrid import SendGridProvider
+from rapport_outreach.adapters.providers.sink import NoopProvider, SinkProvider
+from rapport_outreach.adapters.providers.twilio import TwilioSmsProvider
+from rapport_outreach.domain.model import Outgoing
+from rapport_outreach.service_layer.compose import Composer
+from rapport_outreach.testing.provider_fakes import SendGridFake, TwilioFake, serve_forever
+
+REPO = Path(__file__).resolve().parents[1]
+SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
+MESSAGES = max(200, int(20_000 * SCALE))
+CONCURRENCY = 32
+TARGET_RATE = 1000.0
+TARGET_P99_MS = 5.0
+KEYS = ("pre_due_friendly", "due_today", "overdue_gentle", "overdue_firm", "final_notice", "promise_reminder")
+LOCALES = ("en", "fr", "de", "es")
+TONES = ("friendly", "neutral", "firm", "final")
+
+
+def touchpoints(n: int) -> list[TouchpointDueV1]:
+    out = []
+    for i in range(n):
+        invoices = [TouchInvoice(invoice_id=uuid.uuid4(), number=f"INV-{i}-{k}", issue_date=date(2026, 1, 1 + k),
+                                 due_date=date(2026, 2, 1 + k), currency="EUR", amount_total=Decimal("1200.50") + k,
+                                 open_amount=Decimal("950.25") + k, days_overdue=10 + k) for k in range(1 + i % 4)]
+        out.append(TouchpointDueV1(
+            touchpoint_id=uuid.uuid4(), customer=CustomerRef(customer_id=uuid.uuid4(), name=f"Customer {i} GmbH"),
+            recipient=Recipient(contact_id=uuid.uuid4(), name=f"Contact {i}", email=f"ap{i}@bench.example",
+                                phone=f"+3361{i:07d}", locale=LOCALES[i % 4]),
+            channel="email", template_key=KEYS[i % len(KEYS)], tone=TONES[i % 4], stage="overdue",
+            step_offset_days=7, currency="EUR", total_open=sum((v.open_amount for v in invoices), Decimal(0)),
+            invoices=invoices, collector=Collector(name="Camille Martin", email="camille@acme.example"),
+            promised_date=date(2026, 3, 1), early_pay_discount_percent=Decimal("2") if i % 5 == 0 else None))
+    return out
+
+
+def composer() -> Composer:
+    return Composer("bench-secret", "http://127.0.0.1:8005", 14, "Acme Supplies", SystemClock(), 4)
+
+
+def render_latency(tps: list[TouchpointDueV1], comp: Composer) -> list[float]:
+    tenant = uuid.uuid4()
+    for tp in tps[:50]:  # compile each template once, as a running service has
+        comp.draft(tenant, tp, "email", tp.recipient.email, [])
+    samples = []
+    for tp in tps:
+        started = time.perf_counter()
+        comp.draft(tenant, tp, "email", tp.recipient.email, [])
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def pipeline(tps: list[TouchpointDueV1], comp: Composer, provider, channel: str) -> float:
+    """Render each message and hand it to ``provider`` with CONCURRENCY in flight; returns messages/s."""
+    tenant = uuid.uuid4()
+    slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(tp: TouchpointDueV1) -> None:
+        address = tp.recipient.email if channel == "email" else tp.recipient.phone
+        draft = comp.draft(tenant, tp, channel, address, [])
+        message = Outgoing(uuid.uuid4(), tenant, channel, draft.to_address, draft.subject, draft.body_text,
+                           draft.body_html, template_key=tp.template_key, to_name=tp.recipient.name)
+        async with slots:
+            await provider.send(message)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(tp) for tp in tps))
+    return len(tps) / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_fake(kind: str) -> tuple[multiprocessing.Process, str]:
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(target=serve_forever, args=(kind, port), daemon=True)
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/__stats", timeout=1).read()
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{kind} fake did not start")
+
+
+def stats(url: str) -> dict:
+    return json.loads(urllib.request.urlopen(f"{url}/__stats", timeout=5).read())
+
+
+def line(name: str, value: float, reference: float, unit: str, reference_name: str) -> None:
+    print(f"  {name:<52} {value:>10.1f} {unit:<6} vs {reference_name} {reference:>10.1f} {unit:<6} "
+          f"ratio {value / reference:5.2f}")
+
+
+async def provider_figures(tps: list[TouchpointDueV1], comp: Composer) -> None:
+    noop = await pipeline(tps, comp, NoopProvider(), "email")
+    print(f"  {'raw rate: render + no-op provider':<52} {noop:>10.1f} msg/s")
+    sg_proc, sg_url = start_fake("sendgrid")
+    tw_proc, tw_url = start_fake("twilio")
+    sink_dir = Path(tempfile.mkdtemp(prefix="rapport-bench-sink-"))
+    try:
+        sendgrid = SendGridProvider(SendGridFake.api_key, sg_url, "ar@acme.example", "Acme", asm_group_id=1,
+                                    reply_domain="replies.acme.example", timeout_s=10)
+        rate = await pipeline(tps, comp, sendgrid, "email")
+        line("email: render + SendGrid SDK -> SendGrid fake", rate, noop, "msg/s", "no-op")
+        line("       ... against the issue's target", rate, TARGET_RATE, "msg/s", "target")
+        sg = stats(sg_url)
+        assert sg["accepted"] == len(tps) and sg["invalid"] == 0 and sg["distinct"] == len(tps), sg
+        twilio = TwilioSmsProvider(TwilioFake.account_sid, TwilioFake.auth_token, TwilioFake.service_sid, tw_url,
+                                   "http://127.0.0.1:8003/webhooks/twilio/status", timeout_s=10)
+        sms_tps = tps[: max(100, len(tps) // 4)]
+        rate = await pipeline(sms_tps, comp, twilio, "sms")
+        line("sms: render + Twilio SDK -> Twilio fake", rate, noop, "msg/s", "no-op")
+        assert stats(tw_url)["accepted"] == len(sms_tps)
+        rate = await pipeline(tps, comp, SinkProvider(sink_dir, "ar@acme.example", "Acme"), "email")
+        line("email: render + local .eml sink", rate, noop, "msg/s", "no-op")
+    finally:
+        sg_proc.terminate(), tw_proc.terminate()
+        shutil.rmtree(sink_dir, ignore_errors=True)
+
+
+async def sender_figures(n: int) -> None:
+    """The full path on a private database slice: consumer handler, then the sender, to the SendGrid fake."""
+    from rapport_shared.db import make_engine, make_session_factory
+    from rapport_shared.migrations import upgrade_head
+    from rapport_shared.testing.infra import create_slice, destroy_slice
+
+    from rapport_outreach import bootstrap
+    from rapport_outreach.config import Settings
+
+    slice_ = await asyncio.to_thread(create_slice, REPO)  # it runs its own event loop
+    sg_proc, sg_url = start_fake("sendgrid")
+    try:
+        upgrade_head(REPO / "services/outreach/migrations", slice_.database_url("outreach"), "outreach")
+        settings = Settings(**slice_.settings_overrides("outreach"), email_provider="sendgrid",
+                            sendgrid_api_key=SendGridFake.api_key, sendgrid_base_url=sg_url,
+                            sender_batch_size=200, sender_concurrency=CONCURRENCY, provider_rate_per_s=100_000,
+                            provider_burst=1000)
+        engine = make_engine(settings.database_url, pool_size=4)
+        sessions = make_session_factory(engine)
+        deps = bootstrap.build_deps(settings)
+        handle = bootstrap.make_handler(deps)
+        tenant = uuid.uuid4()
+        envelopes = [make_event(tp, source="bench", tenant_id=tenant, customer_key=tp.customer.customer_id)
+                     for tp in touchpoints(n)]
+        started = time.perf_counter()
+        for i in range(0, n, 100):
+            async with sessions() as session, session.begin():
+                for envelope in envelopes[i:i + 100]:
+                    await handle(session, envelope)
+        queued = n / (time.perf_counter() - started)
+        sender = bootstrap.build_sender(settings, sessions, deps)
+        started = time.perf_counter()
+        while await sender.run_once():
+            pass
+        drained = n / (time.perf_counter() - started)
+        assert stats(sg_url)["accepted"] == n
+        print(f"  {'consumer handler: touchpoint -> queued message row':<52} {queued:>10.1f} msg/s")
+        line("sender: claim -> SendGrid SDK -> fake -> record + event", drained, TARGET_RATE, "msg/s", "target")
+        await engine.dispose()
+    finally:
+        sg_proc.terminate()
+        await asyncio.to_thread(destroy_slice, slice_)
+
+
+async def main() -> None:
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(CONCURRENCY))
+    tps = touchpoints(MESSAGES)
+    comp = composer()
+    print(f"outreach bench: {MESSAGES} messages, scale {SCALE}, concurrency {CONCURRENCY}")
+    samples = render_latency(tps, comp)
+    p99 = statistics.quantiles(samples, n=100)[98]
+    print(f"  {'render p50':<52} {statistics.median(samples):>10.3f} ms")
+    line("render p99 (target < 5 ms)", p99, TARGET_P99_MS, "ms", "target")
+    await provider_figures(tps, comp)
+    await sender_figures(max(200, MESSAGES // 4))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
