@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
@@ -19,6 +20,8 @@ LOCK_KEY = "rapport.outreach.sender"
 
 async def run_sender(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=4)
+    # The SDKs are blocking: give each concurrent send its own worker thread.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(settings.sender_concurrency))
     await wait_for_infra(settings, engine)
     stopping = asyncio.Event()
     install_stop_signals(stopping.set)
