@@ -121,6 +121,16 @@ def make_handler(deps: Deps):  # noqa: ANN201 - the consumer's handler
     return handle
 
 
+_env_deps: list[Deps] = []
+
+
+async def handle(session: AsyncSession, envelope: Envelope) -> None:
+    """The consumer's handler wired from the environment's settings (built on first use, not at import)."""
+    if not _env_deps:
+        _env_deps.append(build_deps(Settings()))
+    await make_handler(_env_deps[0])(session, envelope)
+
+
 async def run_consumer(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     await run_bus_consumer(settings, engine, CONSUMERS["outreach"], make_handler(build_deps(settings)))
