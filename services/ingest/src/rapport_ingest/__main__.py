@@ -1,4 +1,4 @@
-"""``rapport-ingest api|consumer|relay|migrate``: the processes of the ingest service."""
+"""``rapport-ingest api|consumer|relay|migrate|create-tenant``: the processes of the ingest service."""
 from __future__ import annotations
 
 import asyncio
@@ -55,6 +55,28 @@ def migrate() -> None:
     settings = _settings()
     upgrade_head(MIGRATIONS, settings.database_url, settings.db_schema)
     typer.echo(f"{settings.db_schema}: migrations applied")
+
+
+@cli.command("create-tenant")
+def create_tenant(name: str) -> None:
+    """Create a tenant and print its id and first (admin) API key."""
+    settings = _settings()
+
+    async def create() -> tuple:
+        from rapport_shared.db import make_session_factory
+
+        from rapport_ingest.service_layer.tenancy import create_tenant as create_one
+
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_session_factory(engine)() as session, session.begin():
+                return await create_one(session, name)
+        finally:
+            await engine.dispose()
+
+    tenant_id, api_key = asyncio.run(create())
+    typer.echo(f"tenant_id={tenant_id}")
+    typer.echo(f"api_key={api_key}")
 
 
 def main() -> None:
