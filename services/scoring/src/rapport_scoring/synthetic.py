@@ -30,9 +30,15 @@ def ledger(customers: int, invoices_per_customer: int, *, seed: int = 0, span_da
     progress = issue / span_days
     late = habit + 15 * (ratio > 2) - 6 * (ratio < 0.5) + drift * progress + rng.normal(0, 4, n)
     start = today - timedelta(days=span_days) if today else START
-    return [_fact(i, int(cust[i]), start, int(issue[i]), int(terms[i]), float(usual[i] * ratio[i]), float(late[i]),
-                  rng.random() < open_share * progress[i] ** 4)
-            for i in range(n)]
+    facts = [_fact(i, int(cust[i]), start, int(issue[i]), int(terms[i]), float(usual[i] * ratio[i]), float(late[i]),
+                   rng.random() < open_share * progress[i] ** 4)
+             for i in range(n)]
+    # Relative to a real today, a payment dated in the future has not happened yet.
+    return [f if today is None or f.settled_on is None or f.settled_on <= today else _unsettled(f) for f in facts]
+
+
+def _unsettled(fact: InvoiceFact) -> InvoiceFact:
+    return InvoiceFact(fact.invoice_id, fact.customer_id, fact.issue_date, fact.due_date, fact.amount, None, fact.segment)
 
 
 def _fact(i: int, customer: int, start: date, issue_day: int, terms: int, amount: float, late: float,
