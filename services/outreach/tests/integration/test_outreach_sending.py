@@ -184,3 +184,22 @@ async def test_magic_link_request_sends_the_portal_link(sessions, deps, sender, 
     [body] = [a["body"] for a in sendgrid_fake.accepted if a["body"]["subject"] == "Su enlace de acceso"]
     assert body["subject"] == "Su enlace de acceso" and link in body["content"][0]["value"]
     assert body["personalizations"][0]["to"][0]["email"] == "Pay@Example.com"
+
+
+async def test_contact_opt_outs_and_consent_block_channels_and_old_snapshots_do_not_win(
+        sessions, deps, sender, sendgrid_fake, twilio_fake, make_touchpoint, make_envelope) -> None:
+    from rapport_shared.contracts.customer import ContactUpsertedV1
+
+    tp = make_touchpoint(fallback_channels=["sms"])
+    contact = dict(contact_id=tp.recipient.contact_id, customer_id=tp.customer.customer_id, name="Alex Dupont",
+                   email=tp.recipient.email, phone=tp.recipient.phone)
+    newer = ContactUpsertedV1(**contact, opted_out_channels=["email"], consent_sms=False, version=2)
+    older = ContactUpsertedV1(**contact, consent_sms=True, version=1)
+    await _consume(sessions, deps, make_envelope(newer, TENANT))
+    await _consume(sessions, deps, make_envelope(older, TENANT))
+    await _consume(sessions, deps, make_envelope(tp, TENANT))
+    await _drain(sender)
+    [row] = await _rows(sessions, tp)
+    assert row.channel == "call" and row.state == "task_requested"
+    assert row.body_text == "email: contact opted out or gave no consent; sms: contact opted out or gave no consent"
+    assert sendgrid_fake.seen == [] and twilio_fake.seen == []
