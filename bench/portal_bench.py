@@ -1,0 +1,235 @@
+"""Portal benchmark: the invoice list of a customer with 200 invoices, on one uvicorn worker.
+
+Starts ``rapport-portal api`` (one worker) on a fresh slice of the running infrastructure,
+seeds one customer with 200 invoices through the read model's own event handler, and drives
+it from a *second process* on loopback with a small open-loop load generator (raw asyncio
+HTTP/1.1 keep-alive connections; latency is measured from each request's scheduled send time,
+so a slow server cannot hide queueing). Prints p50/p99 at the target rate beside the 25 ms
+reference, and the list's saturated rate beside the same worker's ``/healthz`` rate.
+
+    .venv/bin/python bench/portal_bench.py            # RAPPORT_BENCH_SCALE=0.05 for a quick run
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
+TARGET_RPS = 500
+P99_REFERENCE_MS = 25.0
+OPEN_LOOP_S = max(3.0, 20.0 * SCALE)
+SATURATE_S = max(2.0, 8.0 * SCALE)
+INVOICES = 200
+
+
+# ---------------------------------------------------------------- load generator (second process)
+async def _connect(host: str, port: int):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
+async def _request(conn, raw: bytes) -> int:
+    reader, writer = conn
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    await reader.readexactly(length)
+    return status
+
+
+async def _request_on(pool: list, slot: int, host: str, port: int, raw: bytes) -> int:
+    """Send on a pooled keep-alive connection; reopen it once if the server closed it while idle."""
+    try:
+        return await _request(pool[slot], raw)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pool[slot][1].close()
+        pool[slot] = await _connect(host, port)
+        return await _request(pool[slot], raw)
+
+
+def _raw(host: str, port: int, path: str, token: str | None) -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}Connection: keep-alive\r\n\r\n".encode()
+
+
+async def open_loop(host: str, port: int, raw: bytes, rate: float, seconds: float) -> dict:
+    """Send at a fixed rate whatever the server does; a request waits for a free connection if needed."""
+    conns = [await _connect(host, port) for _ in range(32)]
+    pool: asyncio.Queue = asyncio.Queue()
+    for slot in range(len(conns)):
+        pool.put_nowait(slot)
+    latencies: list[float] = []
+    errors = 0
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    total = int(rate * seconds)
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors
+        slot = await pool.get()
+        try:
+            status = await _request_on(conns, slot, host, port, raw)
+            errors += status != 200
+        finally:
+            pool.put_nowait(slot)
+        latencies.append(loop.time() - scheduled)
+
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"sent": total, "achieved_rps": total / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99),
+            "max_ms": latencies[-1] * 1000, "errors": errors}
+
+
+async def saturate(host: str, port: int, raw: bytes, seconds: float, concurrency: int = 16) -> dict:
+    """Closed loop: as fast as one worker answers with ``concurrency`` requests in flight."""
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done, errors
+        conn = await _connect(host, port)
+        while time.perf_counter() < deadline:
+            errors += await _request(conn, raw) != 200
+            done += 1
+        conn[1].close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"rps": done / (time.perf_counter() - started), "errors": errors}
+
+
+def load_main(args: list[str]) -> None:
+    mode, host, port, path, token, rate, seconds = args
+    raw = _raw(host, int(port), path, token if token != "-" else None)
+    if mode == "open":
+        result = asyncio.run(open_loop(host, int(port), raw, float(rate), float(seconds)))
+    else:
+        result = asyncio.run(saturate(host, int(port), raw, float(seconds)))
+    print(json.dumps(result))
+
+
+def drive(mode: str, port: int, path: str, token: str | None, rate: float, seconds: float) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--load", mode, "127.0.0.1", str(port), path, token or "-",
+                          str(rate), str(seconds)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- set-up (this process)
+async def seed(settings) -> str:
+    """One customer with 200 invoices through the consumer's handler; returns a session token."""
+    from rapport_shared.contracts.customer import ContactUpsertedV1, CustomerUpsertedV1
+    from rapport_shared.contracts.envelope import make_event
+    from rapport_shared.contracts.invoice import InvoiceIssuedV1
+    from rapport_shared.db import make_engine
+
+    from rapport_portal.bootstrap import build_portal, handle
+    from rapport_portal.service_layer import auth
+
+    engine = make_engine(settings.database_url, pool_size=2)
+    portal = build_portal(settings, engine)
+    tenant, customer, contact = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    today = date.today()
+    payloads = [CustomerUpsertedV1(customer_id=customer, external_id="BENCH", name="Bench Buyer Ltd", currency="USD"),
+                ContactUpsertedV1(contact_id=contact, customer_id=customer, name="AP", email="ap@bench.test")]
+    payloads += [InvoiceIssuedV1(
+        invoice_id=uuid.uuid4(), customer_id=customer, number=f"INV-{n:05d}", po_number=f"PO-{n % 40}",
+        issue_date=today - timedelta(days=200 - n), due_date=today - timedelta(days=170 - n), currency="USD",
+        amount_total=Decimal("1234.56"), open_amount=Decimal("1234.56") if n % 3 else Decimal("0"),
+        status="open" if n % 3 else "paid") for n in range(INVOICES)]
+    async with portal.unit_of_work() as session:
+        for payload in payloads:
+            await handle(session, make_event(payload, source="bench", tenant_id=tenant, customer_key=customer))
+    token, _, _ = await auth.admin_mint_link(portal, tenant, contact)
+    new = await auth.exchange(portal, token, "bench")
+    await engine.dispose()
+    return new.token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, timeout: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("portal-api did not start")
+
+
+def line(name: str, value: float, unit: str, reference: float, ref_name: str) -> None:
+    print(f"{name:<52} {value:>9.1f} {unit:<5}  reference {reference:>8.1f} {unit:<5} ({ref_name})  ratio {value / reference:5.2f}")
+
+
+def run() -> None:
+    from rapport_shared.migrations import upgrade_head
+    from rapport_shared.testing.infra import create_slice, destroy_slice
+
+    from rapport_portal.config import Settings
+
+    infra = create_slice(REPO)
+    api = None
+    try:
+        upgrade_head(REPO / "services/portal-api/migrations", infra.database_url("portal-api"), "portal")
+        token = asyncio.run(seed(Settings(**infra.settings_overrides("portal-api"))))
+        port = free_port()
+        api = subprocess.Popen([str(Path(sys.executable).parent / "rapport-portal"), "api"],
+                               env=infra.env(RAPPORT_PORTAL_HTTP_PORT=str(port), RAPPORT_LOG_LEVEL="WARNING"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(port)
+        report(port, token)
+    finally:
+        if api:
+            api.terminate()
+            api.wait(timeout=30)
+        destroy_slice(infra)
+
+
+def report(port: int, token: str) -> None:
+    page, full = "/v1/invoices?status=all", f"/v1/invoices?status=all&limit={INVOICES}"
+    drive("open", port, page, token, 100, 2)  # warm-up: connections, caches, JIT-less Python paths
+    health = drive("saturate", port, "/healthz", None, 0, SATURATE_S)
+    listing = drive("saturate", port, page, token, 0, SATURATE_S)
+    print(f"portal-api bench: one uvicorn worker, customer with {INVOICES} invoices, load from a second process "
+          f"(asyncio open-loop generator), scale {SCALE}")
+    for label, path in (("page of 50", page), (f"all {INVOICES}", full)):
+        result = drive("open", port, path, token, TARGET_RPS, OPEN_LOOP_S)
+        line(f"invoice list ({label}) p99 at {TARGET_RPS} req/s [ms]", result["p99_ms"], "ms", P99_REFERENCE_MS, "target p99")
+        print(f"{'':<52} p50 {result['p50_ms']:.1f} ms, max {result['max_ms']:.1f} ms, "
+              f"achieved {result['achieved_rps']:.0f} req/s, errors {result['errors']}")
+    line("invoice list (page of 50) saturated rate [req/s]", listing["rps"], "req/s", health["rps"], "/healthz same worker")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        load_main(sys.argv[2:])
+    else:
+        run()
