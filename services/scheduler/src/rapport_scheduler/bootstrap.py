@@ -27,6 +27,15 @@ from rapport_scheduler.service_layer.ticker import Ticker
 log = get_logger(__name__)
 
 
+def warm_calendar() -> None:
+    """Load the holiday tables once at start-up, not inside the first decision (seconds on a cold start)."""
+    from datetime import date
+
+    from rapport_scheduler.domain.calendar import SendCalendar
+
+    SendCalendar().is_business_day(date.today(), "US")
+
+
 def make_bus(settings: Settings, base_clock: Clock | None = None) -> EventBus:
     outbox = Outbox(settings.db_schema, TopicNames(settings.topic_prefix))
     return EventBus(outbox, Planner(outbox), base_clock or SystemClock())
@@ -68,12 +77,14 @@ async def handle(session: AsyncSession, envelope: Envelope, settings: Settings |
 
 async def run_consumer(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
+    warm_calendar()
     await run_bus_consumer(settings, engine, CONSUMERS["scheduler"], make_bus(settings).handle)
 
 
 async def run_ticker(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=2)
     await wait_for_infra(settings, engine)
+    warm_calendar()
     bus = make_bus(settings)
     ticker = Ticker(make_session_factory(engine), bus.planner, base_clock=bus.base_clock,
                     batch_size=settings.tick_batch_size)
