@@ -84,7 +84,8 @@ async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:
             log.info("portal sign-in refused", reason="already used", contact_id=str(claims.contact_id), ip=ip)
             raise Unauthorized("sign-in link refused: already used")
         scope = queries.Scope(claims.tenant_id, claims.customer_id)
-        if await queries.contact(session, scope, claims.contact_id) is None:
+        contact = await queries.contact(session, scope, claims.contact_id)
+        if contact is None or not contact["active"]:
             raise Unauthorized("sign-in link refused: unknown contact")
         new = _new_session(portal, claims, ip)
         await portal_state.create_session(session, dict(
