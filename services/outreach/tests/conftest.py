@@ -36,10 +36,7 @@ def _fresh_fakes(request):
     """Each test starts with empty fakes and an empty script (only when it uses them)."""
     for name in ("sendgrid_fake", "twilio_fake"):
         if name in request.fixturenames:
-            fake = request.getfixturevalue(name)
-            fake.script.clear()
-            fake.accepted.clear(), fake.invalid.clear(), fake.seen.clear()
-            fake.latency_s = 0.0
+            request.getfixturevalue(name).reset()
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +52,7 @@ def outreach_settings(infra, sendgrid_fake, twilio_fake, tmp_path_factory):
         sendgrid_api_key=SendGridFake.api_key, sendgrid_base_url=sendgrid_fake.url, sendgrid_asm_group_id=4242,
         twilio_account_sid=TwilioFake.account_sid, twilio_auth_token=TwilioFake.auth_token,
         twilio_messaging_service_sid=TwilioFake.service_sid, twilio_base_url=twilio_fake.url,
+        twilio_voice_from="+15550001234",
         public_base_url="http://outreach.test", provider_timeout_s=0.5, backoff_base_s=0.01, max_attempts=3,
         breaker_failures=50, sendgrid_webhook_public_key=WEBHOOK_KEY.public_b64, inbound_parse_token="parse-secret")
 

@@ -23,6 +23,7 @@ from rapport_outreach.adapters.providers.sendgrid import SendGridProvider
 from rapport_outreach.adapters.providers.sink import NoopProvider, SinkProvider
 from rapport_outreach.adapters.providers.smtp import SmtpProvider
 from rapport_outreach.adapters.providers.twilio import TwilioSmsProvider
+from rapport_outreach.adapters.providers.twilio_voice import TwilioVoiceProvider
 from rapport_outreach.config import Settings
 from rapport_outreach.domain.errors import NotFound, OutreachError
 from rapport_outreach.domain.model import RetryPolicy
@@ -49,6 +50,11 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
         providers["twilio"] = TwilioSmsProvider(
             settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
             settings.twilio_messaging_service_sid, settings.twilio_base_url, callback, settings.provider_timeout_s)
+    if settings.twilio_account_sid and settings.twilio_auth_token.get_secret_value() and settings.twilio_voice_from:
+        providers["twilio_voice"] = TwilioVoiceProvider(
+            settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_messaging_service_sid, settings.twilio_base_url, None, settings.provider_timeout_s,
+            from_number=settings.twilio_voice_from)
     providers["smtp"] = SmtpProvider(settings.smtp_host, settings.smtp_port, settings.smtp_username,
                                      settings.smtp_password.get_secret_value(), settings.smtp_starttls, sink,
                                      settings.provider_timeout_s)
@@ -59,7 +65,10 @@ def build_registry(settings: Settings, providers: dict[str, Provider] | None = N
     providers = providers or build_providers(settings)
     email = settings.email_provider or ("sendgrid" if "sendgrid" in providers else "sink")
     sms = settings.sms_provider or ("twilio" if "twilio" in providers else "sink")
-    return ProviderRegistry(providers, {"email": email, "sms": sms}, settings.tenant_providers)
+    defaults = {"email": email, "sms": sms}
+    if "twilio_voice" in providers:
+        defaults["voice"] = "twilio_voice"
+    return ProviderRegistry(providers, defaults, settings.tenant_providers)
 
 
 def build_deps(settings: Settings, clock: Clock | None = None, registry: ProviderRegistry | None = None) -> Deps:

@@ -45,6 +45,7 @@ class Settings(ServiceSettings):
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_messaging_service_sid: str = ""
     twilio_base_url: str = "https://api.twilio.com"
+    twilio_voice_from: str = Field("", description="caller id for automated reminder calls; empty: no voice")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

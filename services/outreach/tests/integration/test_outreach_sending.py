@@ -203,3 +203,15 @@ async def test_contact_opt_outs_and_consent_block_channels_and_old_snapshots_do_
     assert row.channel == "call" and row.state == "task_requested"
     assert row.body_text == "email: contact opted out or gave no consent; sms: contact opted out or gave no consent"
     assert sendgrid_fake.seen == [] and twilio_fake.seen == []
+
+
+async def test_voice_step_places_an_automated_call_in_the_contacts_language(
+        sessions, deps, sender, twilio_fake, make_touchpoint, make_envelope) -> None:
+    tp = make_touchpoint(channel="voice", template_key="due_today")
+    await _consume(sessions, deps, make_envelope(tp, TENANT))
+    await _drain(sender)
+    [row] = await _rows(sessions, tp)
+    assert row.channel == "voice" and row.state == "sent" and row.provider_message_id.startswith("CA")
+    [call] = [a["form"] for a in twilio_fake.accepted if "Twiml" in a["form"]]
+    assert call["To"] == tp.recipient.phone and 'language="fr-FR"' in call["Twiml"]
+    assert "Northwind Traders" in call["Twiml"] and "token=" not in call["Twiml"]

@@ -98,3 +98,18 @@ async def test_twilio_wrong_token_is_permanent(twilio_fake) -> None:
     with pytest.raises(PermanentSendError, match="400"):
         await provider.send(_sms())
     assert twilio_fake.invalid[0]["problems"] == ["basic auth is not sid:token"]
+
+
+async def test_twilio_voice_call_speaks_the_text_without_links(twilio_fake) -> None:
+    from rapport_outreach.adapters.providers.twilio_voice import TwilioVoiceProvider
+
+    provider = TwilioVoiceProvider(TwilioFake.account_sid, TwilioFake.auth_token, TwilioFake.service_sid,
+                                   twilio_fake.url, None, 0.5, from_number="+15550001234")
+    message = Outgoing(uuid.uuid4(), uuid.uuid4(), "voice", "+33612345678", None,
+                       "Bonjour Alex, 1 250,00 € sont échus. https://portal.example/login?token=abc", None, locale="fr")
+    sid = await provider.send(message)
+    assert sid.startswith("CA") and twilio_fake.invalid == []
+    form = twilio_fake.accepted[0]["form"]
+    assert form["From"] == "+15550001234" and form["To"] == "+33612345678"
+    assert '<Say language="fr-FR">Bonjour Alex, 1 250,00 € sont échus.</Say>' in form["Twiml"]
+    assert "https://" not in form["Twiml"]

@@ -22,7 +22,7 @@ class State(StrEnum):
     TASK = "task_requested"
 
 
-SENDABLE_CHANNELS = ("email", "sms")
+SENDABLE_CHANNELS = ("email", "sms", "voice")
 # How far a provider event moves a message; a late "delivered" never undoes an "opened".
 PROGRESS = {State.SENT: 1, State.DELIVERED: 2, State.OPENED: 3, State.CLICKED: 4}
 
@@ -52,10 +52,11 @@ class Outgoing:
     template_key: str | None = None
     to_name: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+    locale: str | None = None
 
 
 def address_for(channel: str, email: str | None, phone: str | None) -> str | None:
-    return {"email": email, "sms": phone}.get(channel)
+    return {"email": email, "sms": phone, "voice": phone}.get(channel)
 
 
 def normalise_address(channel: str, address: str) -> str:

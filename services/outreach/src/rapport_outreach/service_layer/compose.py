@@ -37,8 +37,10 @@ class Composer:
         source = catalog.choose(overrides, tp.template_key, tp.tone, locale, tp.customer.segment)
         variables = context.touchpoint_context(tp, self.links(tenant_id, tp), self.company_name,
                                                catalog.sign_off(locale, tp.tone))
-        parts = ("sms",) if channel == "sms" else templates.EMAIL_PARTS
+        parts = ("sms",) if channel in ("sms", "voice") else templates.EMAIL_PARTS
         rendered = templates.render(source, variables, parts)
+        if channel == "voice":  # an automated call speaks the short text
+            return Draft("voice", address, None, rendered.sms, None)
         if channel == "sms":
             templates.check_sms(rendered, self.max_sms_segments)
             return Draft("sms", address, None, rendered.sms, None)

@@ -49,7 +49,7 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
     blocked = await blocked_channels(session, tenant_id, tp)
     reasons = [f"{c}: {blocked[c]}" for c in exclude if c in blocked] or [f"{c}: suppressed" for c in exclude]
     for channel in candidates:
-        if channel not in SENDABLE_CHANNELS:
+        if channel not in SENDABLE_CHANNELS or not deps.registry.supports(channel):
             reasons.append(f"{channel} step")
             break
         if channel in blocked:

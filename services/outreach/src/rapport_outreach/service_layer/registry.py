@@ -19,5 +19,9 @@ class ProviderRegistry:
             raise LookupError(f"provider {name!r} for {channel} is not configured")
         return name
 
+    def supports(self, channel: str) -> bool:
+        """Whether some provider sends this channel (voice calls are optional)."""
+        return channel in self.defaults and self.defaults[channel] in self.providers
+
     def get(self, name: str) -> Provider:
         return self.providers[name]

@@ -38,7 +38,7 @@ class Outcome:
 def outgoing(row) -> Outgoing:  # noqa: ANN001 - a messages Row
     name = (row.touchpoint or {}).get("recipient", {}).get("name") if row.touchpoint else None
     return Outgoing(row.id, row.tenant_id, row.channel, row.to_address, row.subject, row.body_text, row.body_html,
-                    template_key=row.template_key, to_name=name)
+                    template_key=row.template_key, to_name=name, locale=row.locale)
 
 
 class Sender:

@@ -32,6 +32,14 @@ class FakeApi:
     invalid: list = field(default_factory=list)
     seen: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: int = 0
+
+    def reset(self) -> None:
+        """Forget everything; a slow answer still in flight is not recorded afterwards."""
+        with self.lock:
+            self.generation += 1
+            self.script.clear(), self.accepted.clear(), self.invalid.clear(), self.seen.clear()
+            self.latency_s, self.retry_after_s = 0.0, 1
 
     async def stats(self, request: Request) -> Response:
         with self.lock:
@@ -49,6 +57,7 @@ class FakeApi:
     async def respond(self, record: dict, problems: list[str], ok: Response) -> Response:
         with self.lock:
             self.seen.append(record)
+            generation = self.generation
         if problems:
             with self.lock:
                 self.invalid.append({**record, "problems": problems})
@@ -64,7 +73,8 @@ class FakeApi:
         if mode == "timeout":
             await asyncio.sleep(self.timeout_sleep_s)
         with self.lock:
-            self.accepted.append(record)
+            if generation == self.generation:
+                self.accepted.append(record)
         return ok
 
 
@@ -117,6 +127,7 @@ class TwilioFake(FakeApi):
     def app(self) -> Starlette:
         path = "/2010-04-01/Accounts/{sid}/Messages.json"
         return Starlette(routes=[Route(path, self.create_message, methods=["POST"]),
+                                 Route("/2010-04-01/Accounts/{sid}/Calls.json", self.create_call, methods=["POST"]),
                                  Route("/__stats", self.stats, methods=["GET"])])
 
     async def create_message(self, request: Request) -> Response:
@@ -135,6 +146,20 @@ class TwilioFake(FakeApi):
         payload = {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "body": form.get("Body"),
                    "status": "accepted", "messaging_service_sid": form.get("MessagingServiceSid")}
         return await self.respond(record, problems, JSONResponse(payload, status_code=201))
+
+
+    async def create_call(self, request: Request) -> Response:
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        problems = [] if request.headers.get("authorization") == expected else ["basic auth is not sid:token"]
+        form = {k: v for k, v in (await request.form()).items()}
+        for name in ("To", "From", "Twiml"):
+            if not form.get(name):
+                problems.append(f"{name} missing")
+        if "<Say" not in form.get("Twiml", ""):
+            problems.append("Twiml has no <Say>")
+        sid = "CA" + uuid.uuid4().hex
+        payload = {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "status": "queued"}
+        return await self.respond({"form": form, "message_id": None}, problems, JSONResponse(payload, status_code=201))
 
 
 class ServerThread:

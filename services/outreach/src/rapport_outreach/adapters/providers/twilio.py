@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -55,12 +56,16 @@ class TwilioSmsProvider:
         return await asyncio.to_thread(self._send, message)
 
     def _send(self, message: Outgoing) -> str | None:
-        client = self._client()
         params = {"to": message.to_address, "body": message.body_text, "messaging_service_sid": self._service}
         if self._callback:
             params["status_callback"] = f"{self._callback}?message_id={message.message_id}"
+        return self._guarded(lambda client: client.messages.create(**params).sid)
+
+    def _guarded(self, call: Callable[[Client], str | None]) -> str | None:
+        """Run one SDK call and translate its failures into retryable, permanent or ambiguous."""
+        client = self._client()
         try:
-            return client.messages.create(**params).sid
+            return call(client)
         except TwilioRestException as exc:
             reason = f"twilio answered {exc.status}: {exc.msg}"
             if exc.status == 429 or exc.status >= 500:
