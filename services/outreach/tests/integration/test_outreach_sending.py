@@ -215,3 +215,17 @@ async def test_voice_step_places_an_automated_call_in_the_contacts_language(
     [call] = [a["form"] for a in twilio_fake.accepted if "Twiml" in a["form"]]
     assert call["To"] == tp.recipient.phone and 'language="fr-FR"' in call["Twiml"]
     assert "Northwind Traders" in call["Twiml"] and "token=" not in call["Twiml"]
+
+
+async def test_a_message_held_past_its_window_is_not_sent(sessions, deps, sender, sendgrid_fake, make_touchpoint,
+                                                          make_envelope) -> None:
+    now = deps.clock.now()
+    tp = make_touchpoint(send_not_after=now + timedelta(seconds=1))
+    await _consume(sessions, deps, make_envelope(tp, TENANT))
+    async with sessions() as session, session.begin():  # as if retries had held it until after the window
+        await session.execute(update(messages).where(messages.c.touchpoint_id == tp.touchpoint_id).values(
+            touchpoint=tp.model_copy(update={"send_not_after": now - timedelta(hours=1)}).model_dump(mode="json")))
+    await _drain(sender)
+    [row] = await _rows(sessions, tp)
+    assert row.state == "failed" and "window closed" in row.last_error and sendgrid_fake.seen == []
+    assert await _events(sessions, row.id) == ["rapport.outreach.failed.v1"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -78,9 +79,12 @@ class Sender:
             rows = await repository.claim_due(session, now, self._batch_size, skip)
             keys = {r.id: (r.tenant_id, r.channel, normalise_address(r.channel, r.to_address)) for r in rows}
             suppressed = await repository.suppressed(session, list(set(keys.values())))
-            sendable = [r for r in rows if keys[r.id] not in suppressed]
+            expired = {r.id for r in rows if _window_closed(r, now)}
+            sendable = [r for r in rows if keys[r.id] not in suppressed and r.id not in expired]
             for row in rows:
-                if keys[row.id] in suppressed:
+                if row.id in expired:
+                    await self._expire(session, row)
+                elif keys[row.id] in suppressed:
                     await self._divert(session, row)
             await repository.mark_sending(session, [r.id for r in sendable], now)
         return sendable
@@ -94,6 +98,15 @@ class Sender:
             tp = TouchpointDueV1.model_validate(row.touchpoint)
             await queue_touchpoint(session, self._deps, row.tenant_id, tp, row.correlation_id,
                                    exclude=frozenset({row.channel}))
+
+    async def _expire(self, session: AsyncSession, row) -> None:  # noqa: ANN001
+        """Held past the touchpoint's sending window (retries, an open breaker): too late to send now."""
+        now = self._deps.clock.now()
+        reason = "sending window closed before the message could be sent"
+        await repository.set_state(session, row.id, State.FAILED, now, last_error=reason)
+        await repository.add_event(session, row.id, row.tenant_id, "expired", now, detail=reason)
+        await self._emit(session, row, MessageFailedV1(**outcome_fields(row, now), attempts=row.attempts,
+                                                       detail=reason))
 
     async def _deliver(self, row) -> Outcome:  # noqa: ANN001
         provider = self._deps.registry.get(row.provider)
@@ -153,6 +166,11 @@ class Sender:
     async def _emit(self, session: AsyncSession, row, payload) -> None:  # noqa: ANN001
         await emit(session, self._deps.outbox, payload, tenant_id=row.tenant_id, customer_id=row.customer_id,
                    correlation_id=row.correlation_id, time=payload.occurred_at)
+
+
+def _window_closed(row, now: datetime) -> bool:  # noqa: ANN001
+    until = (row.touchpoint or {}).get("send_not_after")
+    return bool(until) and datetime.fromisoformat(until) < now
 
 
 async def _call(provider, message: Outgoing) -> Outcome:  # noqa: ANN001 - a Provider
