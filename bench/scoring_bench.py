@@ -78,7 +78,7 @@ def start_api(infra, port: int) -> subprocess.Popen:
 
 async def wait_healthy(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(600):
+        for _ in range(1500):
             try:
                 if (await client.get("/healthz")).status_code == 200:
                     return
@@ -115,10 +115,12 @@ async def bench_training(sessions, tenant_id: uuid.UUID) -> None:
     async with sessions() as session:
         await repository.tenant_invoice_facts(session, tenant_id)
     scan = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = await train_tenant(sessions, tenant_id, CLOCK)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     line(f"full retrain ({INVOICES:,} invoices)", elapsed, "s", scan, "read every invoice row", "< 120 s")
+    # On a shared machine wall time mostly measures the queue for a core; CPU time is the work.
+    print(f"  retrain CPU time {cpu:.1f} s (this process, both fits: time-split evaluation + production)", flush=True)
     print(f"  model {result.version}: holdout AUC {result.report['model']['auc']:.3f} "
           f"vs baseline {result.report['baseline']['auc']:.3f}", flush=True)
 
@@ -133,12 +135,13 @@ async def bench_rescoring(infra, sessions, tenant_id: uuid.UUID, facts) -> None:
         source="bench", tenant_id=tenant_id, customer_key=f.customer_id) for f in targets]
     async with sessions.begin() as session:  # load the model once, as a running consumer would have
         await handle(session, events[0], rescorer)
-    rescore, upsert = [], []
+    rescore, upsert, cpu = [], [], []
     for envelope in events[1:]:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         async with sessions.begin() as session:
             await handle(session, envelope, rescorer)
         rescore.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         started = time.perf_counter()
         async with sessions.begin() as session:
             await repository.upsert_invoice(session, tenant_id, {"invoice_id": envelope.payload().invoice_id,
@@ -147,7 +150,7 @@ async def bench_rescoring(infra, sessions, tenant_id: uuid.UUID, facts) -> None:
     line("incremental rescoring per event", statistics.median(rescore), "ms", statistics.median(upsert),
          "upsert one invoice row (txn)", "< 10 ms")
     print(f"  p95 rescoring {sorted(rescore)[int(len(rescore) * 0.95)]:.2f} ms over {len(rescore)} events "
-          f"({PER_CUSTOMER} invoices per customer)", flush=True)
+          f"({PER_CUSTOMER} invoices per customer); median CPU in this process {statistics.median(cpu):.2f} ms", flush=True)
 
 
 def _same(envelope) -> dict:

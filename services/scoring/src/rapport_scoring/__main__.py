@@ -13,7 +13,6 @@ from rapport_shared.migrations import upgrade_head
 from rapport_shared.observability import configure_logging
 from rapport_shared.testing.infra import find_repo_root
 
-from rapport_scoring import bootstrap
 from rapport_scoring.config import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -29,6 +28,8 @@ def _settings() -> Settings:
 @cli.command()
 def api() -> None:
     """Serve the HTTP API."""
+    from rapport_scoring import bootstrap  # heavy (scikit-learn): only the processes that score load it
+
     settings = _settings()
     uvicorn.run(bootstrap.create_app(settings), host=settings.http_host, port=settings.http_port,
                 log_config=None, access_log=False)
@@ -37,6 +38,8 @@ def api() -> None:
 @cli.command()
 def consumer() -> None:
     """Consume this service's topics until SIGTERM."""
+    from rapport_scoring import bootstrap
+
     settings = _settings()
     serve_metrics(settings.metrics_port)
     asyncio.run(bootstrap.run_consumer(settings))
@@ -53,6 +56,8 @@ def relay() -> None:
 @cli.command()
 def trainer() -> None:
     """Retrain every tenant's model now and every RAPPORT_SCORING_RETRAIN_INTERVAL_S until SIGTERM."""
+    from rapport_scoring import bootstrap
+
     settings = _settings()
     serve_metrics(settings.metrics_port)
     asyncio.run(bootstrap.run_trainer(settings))

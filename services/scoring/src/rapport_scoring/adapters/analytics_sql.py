@@ -48,7 +48,8 @@ FROM {S}.invoices i WHERE i.tenant_id = :tenant AND i.open_amount > 0 GROUP BY 1
 """
 
 _MONTHLY_SALES = f"""
-SELECT i.currency, date_trunc('month', i.issue_date)::date AS month, sum(i.amount_total) AS sales
+SELECT i.currency, date_trunc('month', i.issue_date)::date AS month, sum(i.amount_total) AS sales,
+  coalesce(sum(i.amount_total) FILTER (WHERE i.issue_date >= :period_start), 0) AS period_sales
 FROM {S}.invoices i
 WHERE i.tenant_id = :tenant AND i.issue_date > :since AND i.issue_date <= :as_of
 GROUP BY 1, 2
@@ -60,14 +61,18 @@ async def receivables(session: AsyncSession, tenant_id: UUID, as_of: date) -> di
     return {r.currency: (r.receivables, r.current_receivables) for r in result}
 
 
-async def monthly_sales(session: AsyncSession, tenant_id: UUID, as_of: date, months: int = 13) -> dict[str, dict[date, Decimal]]:
-    """Credit sales per calendar month, newest months first, over roughly the last year."""
-    since = (as_of.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1) - timedelta(days=1)
-    result = await session.execute(text(_MONTHLY_SALES), {"tenant": tenant_id, "since": since, "as_of": as_of})
+async def monthly_sales(session: AsyncSession, tenant_id: UUID, as_of: date, period_start: date,
+                        months: int = 13) -> tuple[dict[str, dict[date, Decimal]], dict[str, Decimal]]:
+    """Credit sales per calendar month over about a year, and over the DSO period, in one scan."""
+    since = min((as_of.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1), period_start) - timedelta(days=1)
+    result = await session.execute(text(_MONTHLY_SALES), {"tenant": tenant_id, "since": since, "as_of": as_of,
+                                                          "period_start": period_start})
     sales: dict[str, dict[date, Decimal]] = {}
+    period: dict[str, Decimal] = {}
     for r in result:
         sales.setdefault(r.currency, {})[r.month] = r.sales
-    return sales
+        period[r.currency] = period.get(r.currency, Decimal(0)) + r.period_sales
+    return sales, period
 
 
 _SALES_BETWEEN = f"""

@@ -68,7 +68,7 @@ def _require_ingest() -> None:
         raise IngestUnavailable(f"{BIN / 'rapport-ingest'} is not installed; run `make sync`")
 
 
-async def _wait_healthy(url: str, timeout: float = 60) -> None:
+async def _wait_healthy(url: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:

@@ -34,8 +34,7 @@ def _months_newest_first(sales: dict[date, object], as_of: date) -> list[metrics
 
 async def dso(session: AsyncSession, tenant_id: UUID, as_of: date, period_days: int) -> dict:
     receivables = await analytics_sql.receivables(session, tenant_id, as_of)
-    sales = await analytics_sql.sales_between(session, tenant_id, as_of - timedelta(days=period_days - 1), as_of)
-    monthly = await analytics_sql.monthly_sales(session, tenant_id, as_of)
+    monthly, sales = await analytics_sql.monthly_sales(session, tenant_id, as_of, as_of - timedelta(days=period_days - 1))
     items = []
     for currency in sorted(set(receivables) | set(sales)):
         total, current = receivables.get(currency, (0, 0))
