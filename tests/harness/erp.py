@@ -37,16 +37,17 @@ class Erp:
         assert self._client, "create_tenant first"
         return self._client
 
-    async def customer(self, external_id: str, name: str, *, currency: str = "EUR", country: str = "GB",
+    async def customer(self, external_id: str, name: str, *, currency: str = "EUR", country: str | None = "GB",
                        time_zone: str = "Europe/London", locale: str = "en", terms: int = 30) -> dict[str, Any]:
         response = await self.http.put(f"/v1/customers/{external_id}", json={
             "name": name, "currency": currency, "country": country, "time_zone": time_zone, "locale": locale,
             "payment_terms_days": terms})
         return _ok(response, 200, 201)
 
-    async def contact(self, external_id: str, contact_external_id: str, name: str, email: str) -> dict[str, Any]:
+    async def contact(self, external_id: str, contact_external_id: str, name: str, email: str,
+                      time_zone: str | None = None) -> dict[str, Any]:
         response = await self.http.put(f"/v1/customers/{external_id}/contacts/{contact_external_id}", json={
-            "name": name, "email": email, "phone": "+447700900123", "is_primary": True})
+            "name": name, "email": email, "phone": "+447700900123", "is_primary": True, "time_zone": time_zone})
         return _ok(response, 200, 201)
 
     async def invoice(self, number: str, customer_external_id: str, *, issue: date, due: date, amount: str,

@@ -33,7 +33,7 @@ class Customer:
         return make_event(payload, source="rapport/ingest", tenant_id=self.tenant_id, customer_key=self.customer_id)
 
     def invoice_issued(self, number: str, amount: str = "1250.00", due_in_days: int = 30) -> Envelope:
-        issue = date(2026, 11, 1)
+        issue = date(2027, 3, 1)
         payload = InvoiceIssuedV1(
             invoice_id=uuid4(), customer_id=self.customer_id, customer_external_id=self.external_id, number=number,
             issue_date=issue, due_date=issue + timedelta(days=due_in_days), currency=self.currency,

@@ -50,7 +50,7 @@ async def test_kafka_restart_mid_flow_loses_nothing(private_stack):
         tenant = await erp.create_tenant("Broker Outage Test")
         await erp.customer("OUT-01", "Outage Survivors SARL", currency="EUR", country="FR", time_zone="Europe/Paris")
         numbers = [f"INV-OUTAGE-{n:03d}" for n in range(BEFORE + DURING + AFTER)]
-        post = lambda n: erp.invoice(n, "OUT-01", issue=date(2026, 11, 3), due=date(2026, 12, 3) + timedelta(days=1), amount="75.25")  # noqa: E731
+        post = lambda n: erp.invoice(n, "OUT-01", issue=date(2027, 3, 3), due=date(2027, 4, 3) + timedelta(days=1), amount="75.25")  # noqa: E731
         for number in numbers[:BEFORE]:
             await post(number)
 

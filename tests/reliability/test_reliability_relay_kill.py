@@ -36,7 +36,7 @@ async def test_relay_sigkill_loses_and_doubles_nothing(stack, infra):
         await erp.contact("CRASH-01", "CRASH-01-AP", "Dana Kraus", "ap@crash-dummies.example")
         numbers = [f"INV-KILL-{n:03d}" for n in range(INVOICES)]
         for number in numbers:
-            await erp.invoice(number, "CRASH-01", issue=date(2026, 11, 2), due=date(2026, 12, 2) + timedelta(days=len(number) % 3),
+            await erp.invoice(number, "CRASH-01", issue=date(2027, 3, 2), due=date(2027, 4, 2) + timedelta(days=len(number) % 3),
                               amount="321.50")
     waiting = await db.scalar("SELECT count(*) FROM ingest.outbox WHERE convert_from(value, 'UTF8') LIKE :t", t=f"%{tenant}%")
     assert waiting >= INVOICES + 2, "the outbox rows should be committed and waiting for the relay"
