@@ -159,3 +159,43 @@ async def test_hold_and_reassignment(sched_http, db, feed, company):
     assert (await db.rows("SELECT collector FROM scheduler.customers WHERE customer_id = :c", c=other))[0][0] == "Lee"
     bad = await sched_http.put(f"/v1/customers/{cid}/override", json={"policy_id": str(uuid.uuid4())}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "policy_id"
+
+
+async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, sched_settings, db, feed, company):
+    from rapport_shared.bus.outbox import Outbox
+    from rapport_shared.contracts.catalogue import TopicNames
+    from rapport_shared.contracts.portal import PaymentPlanRequestedV1
+
+    from rapport_scheduler.service_layer.planning import Planner
+    from rapport_scheduler.service_layer.ticker import Ticker
+
+    now = await db.now()
+    today = now.date()
+    cid, events = company.customer()
+    inv, issued = company.invoice(cid, today - timedelta(days=20), "900.00")
+    await feed(*events, issued)
+    plan_id = uuid.uuid4()
+    request = PaymentPlanRequestedV1(
+        request_id=uuid.uuid4(), customer_id=cid, requested_at=now, plan_id=plan_id, invoice_ids=[inv.invoice_id],
+        currency="USD", auto_approved=False,
+        instalments=[{"due_date": today + timedelta(days=3), "amount": "450.00"},
+                     {"due_date": today + timedelta(days=33), "amount": "450.00"}])
+    await feed(company.event(request, cid))
+    h = company.headers
+    kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
+    assert "plan_review" in kinds
+    decided = await sched_http.post(f"/v1/plans/{plan_id}/decision", json={"approve": True}, headers=h)
+    assert decided.status_code == 200 and decided.json()["status"] == "active"
+    again = await sched_http.post(f"/v1/plans/{plan_id}/decision", json={"approve": True}, headers=h)
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "plan_id"
+    kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
+    assert "plan_review" not in kinds
+    ticker = Ticker(make_session_factory(db.engine), Planner(Outbox("scheduler", TopicNames(sched_settings.topic_prefix))))
+    try:
+        for _ in range(3):
+            await db.advance(timedelta(days=1))
+            await ticker.drain()
+    finally:
+        await db.advance(timedelta(days=-3))
+    sent = await db.rows("SELECT template_key FROM scheduler.touchpoints WHERE customer_id = :c ORDER BY send_day", c=cid)
+    assert [r.template_key for r in sent] == ["overdue_gentle", "plan_instalment"]

@@ -125,3 +125,12 @@ async def assign_open_tasks(session: AsyncSession, tenant_id: UUID, customer_id:
     t = orm.tasks
     await session.execute(update(t).where(t.c.tenant_id == tenant_id, t.c.customer_id == customer_id, t.c.status == "open")
                           .values(assignee=collector))
+
+
+async def get_plan(session: AsyncSession, tenant_id: UUID, plan_id: UUID):
+    p = orm.plans
+    return (await session.execute(select(p).where(p.c.tenant_id == tenant_id, p.c.plan_id == plan_id).with_for_update())).first()
+
+
+async def set_plan_status(session: AsyncSession, plan_id: UUID, status: str) -> None:
+    await session.execute(update(orm.plans).where(orm.plans.c.plan_id == plan_id).values(status=status))

@@ -11,6 +11,7 @@ from rapport_scheduler.adapters import readmodel, worklist as store
 from rapport_scheduler.domain.catalogue import CALL_OUTCOMES, INVOICE_TAGS
 from rapport_scheduler.domain.errors import InvalidRequest, NotFound
 from rapport_scheduler.domain.worklist import expected_value
+from rapport_scheduler.service_layer import messages
 from rapport_scheduler.service_layer.context import Ctx
 from rapport_scheduler.service_layer.planning import Planner
 from rapport_scheduler.service_layer.request_handlers import _grace_days
@@ -112,3 +113,25 @@ async def set_override(ctx: Ctx, planner: Planner, customer_id: UUID, policy_id:
     await readmodel.update_customer(ctx.session, ctx.tenant_id, customer_id, policy_override=policy_id, hold=hold)
     await ctx.note(customer_id, "override", f"policy override {policy_id or 'none'}, collector hold {'on' if hold else 'off'}")
     await planner.plan(ctx.session, [(ctx.tenant_id, customer_id)], ctx.now, None)
+
+
+async def approve_plan(ctx: Ctx, planner: Planner, plan_id: UUID, approve: bool, note: str | None) -> str:
+    """A collector decides on a requested plan; an approved plan replaces the cadence from now on."""
+    plan = await store.get_plan(ctx.session, ctx.tenant_id, plan_id)
+    if plan is None:
+        raise NotFound(f"no payment plan {plan_id}", "plan_id")
+    if plan.status != "requested":
+        raise InvalidRequest(f"plan is already {plan.status}", "plan_id")
+    status = "active" if approve else "rejected"
+    invoice_ids = [UUID(i) for i in plan.invoice_ids]
+    await readmodel.lock_customer(ctx.session, ctx.tenant_id, plan.customer_id)
+    await store.set_plan_status(ctx.session, plan_id, status)
+    if approve:
+        await readmodel.update_invoices(ctx.session, ctx.tenant_id, invoice_ids, plan_id=plan_id)
+    await ctx.emit(messages.case_changed(plan_id, plan.customer_id, "payment_plan", "approved" if approve else "rejected",
+                                         invoice_ids, note=note), plan.customer_id)
+    for task_id in await store.close_customer_tasks(ctx.session, ctx.tenant_id, plan.customer_id, ("plan_review",), status, ctx.now):
+        await ctx.emit(TaskClosedV1(task_id=task_id, customer_id=plan.customer_id, outcome=status, note=note), plan.customer_id)
+    await ctx.note(plan.customer_id, "plan", f"payment plan {status}" + (f": {note}" if note else ""), plan_id)
+    await planner.plan(ctx.session, [(ctx.tenant_id, plan.customer_id)], ctx.now, None)
+    return status

@@ -54,6 +54,11 @@ class Rule(_In):
     priority: int = 0
 
 
+class PlanDecision(_In):
+    approve: bool
+    note: str | None = Field(None, max_length=4000)
+
+
 class Override(_In):
     policy_id: UUID | None = None
     hold: bool = False
@@ -141,3 +146,9 @@ async def list_rules(c: Ctx = Depends(ctx)) -> dict:
     return {"rules": [{"rule_id": r.rule_id, "collector": r.collector, "collector_email": r.collector_email,
                        "region": r.region, "size": r.size, "industry": r.industry, "priority": r.priority}
                       for r in await store.rules(c.session, c.tenant_id)]}
+
+
+@router.post("/plans/{plan_id}/decision")
+async def decide_plan(plan_id: UUID, body: PlanDecision, request: Request, c: Ctx = Depends(ctx)) -> dict:
+    status = await workspace.approve_plan(c, request.app.state.planner, plan_id, body.approve, body.note)
+    return {"plan_id": plan_id, "status": status}
