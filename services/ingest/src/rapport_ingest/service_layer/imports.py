@@ -23,7 +23,7 @@ from rapport_ingest.domain.errors import LedgerError
 from rapport_ingest.domain.presets import Preset, preset_for
 from rapport_ingest.domain.rows import RowError, parse_lines, validate
 from rapport_ingest.service_layer import customers, payments
-from rapport_ingest.service_layer.bulk_events import invoice_record
+from rapport_ingest.service_layer.bulk_events import invoice_record, uuid7_batch
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
@@ -59,20 +59,23 @@ class ChunkImporter:
         latest = {c.number: (n, c) for n, c in commands}  # the last row of a number wins within a chunk
         by_external = await self._customers(conn, uow, latest.values(), errors)
         staged, external_of = [], {}
+        fresh = iter(uuid7_batch(len(latest), self._clock.now()))
         for number, command in latest.values():
             customer_id = by_external.get(command.customer_external_id)
             if customer_id is None:
                 continue
             external_of[customer_id] = command.customer_external_id
-            staged.append((number, _new_id(), customer_id, command.number, command.issue_date, command.due_date,
+            staged.append((number, next(fresh), customer_id, command.number, command.issue_date, command.due_date,
                            command.currency, command.amount, command.tax_amount, command.po_number,
                            command.terms, command.pdf_url))
         driver = await _driver(conn)
         changed, rejected = await bulk.upsert_invoices(driver, uow.tenant_id, staged)
         errors.extend((row, "number", reason) for row, reason in rejected)
         at = self._clock.now()
-        await bulk.copy_outbox(driver, [invoice_record(self._topics, uow.tenant_id, r, external_of.get(r["customer_id"]),
-                                                       correlation_id=job_id, at=at) for r in changed])
+        event_ids = uuid7_batch(len(changed), at)
+        await bulk.copy_outbox(driver, [
+            invoice_record(self._topics, uow.tenant_id, r, external_of.get(r["customer_id"]), correlation_id=job_id,
+                           at=at, event_id=event_id) for r, event_id in zip(changed, event_ids)])
         await uow.session.flush()
         return len(commands) - len(rejected) - sum(1 for _, c in commands if c.customer_external_id not in by_external)
 
@@ -138,11 +141,6 @@ async def _driver(conn: AsyncConnection) -> Any:
     await conn.exec_driver_sql("SELECT 1")
     raw = await conn.get_raw_connection()
     return raw.driver_connection
-
-
-def _new_id() -> UUID:
-    from rapport_shared.ids import new_id
-    return new_id()
 
 
 class ImportWorker:

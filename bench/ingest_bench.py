@@ -1,0 +1,255 @@
+"""Ingest benchmark: bulk import of NDJSON invoices to ledger + Kafka, beside raw COPY; POST p99 at 200 req/s.
+
+    .venv/bin/python bench/ingest_bench.py          # RAPPORT_BENCH_SCALE=1.0: 1,000,000 invoices
+    RAPPORT_BENCH_SCALE=0.05 .venv/bin/python bench/ingest_bench.py
+
+Runs against the shared Kafka/Postgres in its own slice (database + topic prefix), with the real
+``rapport-ingest relay`` and ``rapport-ingest api`` processes, and removes everything afterwards.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
+INVOICES = max(2000, int(1_000_000 * SCALE))
+CUSTOMERS = 1000
+CHUNK = 10_000
+TARGET_RATE = 25_000
+POST_RATE = 200
+POST_SECONDS = max(5.0, 30.0 * SCALE)
+
+
+def write_ndjson(path: Path) -> None:
+    rng = random.Random(7)
+    start = date(2025, 1, 1)
+    with path.open("w") as out:
+        for i in range(INVOICES):
+            issued = start + timedelta(days=rng.randrange(365))
+            out.write(json.dumps({
+                "number": f"B-{i:08d}", "customer_external_id": f"CUST-{rng.randrange(CUSTOMERS):04d}",
+                "issue_date": issued.isoformat(), "due_date": (issued + timedelta(days=30)).isoformat(),
+                "currency": "USD", "amount": f"{rng.randrange(1000, 5_000_000) / 100:.2f}", "terms": "Net 30",
+            }) + "\n")
+
+
+def pg_url(infra) -> str:
+    return infra.database_url("ingest").replace("+asyncpg", "")
+
+
+async def seed_tenant(infra) -> tuple[UUID, str]:
+    from rapport_shared.db import make_engine, make_session_factory
+
+    from rapport_ingest.service_layer.tenancy import create_tenant
+
+    engine = make_engine(infra.database_url("ingest"), pool_size=1)
+    async with make_session_factory(engine)() as session, session.begin():
+        tenant_id, key = await create_tenant(session, "Bench Co")
+    await engine.dispose()
+    conn = await asyncpg.connect(pg_url(infra))
+    from rapport_shared.ids import new_id
+    rows = [(new_id(), tenant_id, f"CUST-{i:04d}", f"Customer {i}", "USD", "{}") for i in range(CUSTOMERS)]
+    await conn.copy_records_to_table("customers", schema_name="ingest", records=rows,
+                                     columns=("id", "tenant_id", "external_id", "name", "currency", "attributes"))
+    await conn.close()
+    return tenant_id, key
+
+
+async def raw_copy_rate(infra, path: Path) -> float:
+    """The reference: the same rows parsed from NDJSON and COPYed into a bare table of the same columns."""
+    conn = await asyncpg.connect(pg_url(infra))
+    await conn.execute("CREATE TABLE ingest.bench_copy (number text, customer text, issue_date date, due_date date,"
+                       " currency text, amount numeric, terms text)")
+    started = time.perf_counter()
+    batch: list[tuple] = []
+    with path.open("rb") as lines:
+        for line in lines:
+            r = json.loads(line)
+            batch.append((r["number"], r["customer_external_id"], date.fromisoformat(r["issue_date"]),
+                          date.fromisoformat(r["due_date"]), r["currency"], Decimal(r["amount"]), r["terms"]))
+            if len(batch) == CHUNK:
+                await conn.copy_records_to_table("bench_copy", schema_name="ingest", records=batch)
+                batch = []
+    if batch:
+        await conn.copy_records_to_table("bench_copy", schema_name="ingest", records=batch)
+    elapsed = time.perf_counter() - started
+    print(f"  (raw COPY took {elapsed:.1f}s)", flush=True)
+    await conn.execute("DROP TABLE ingest.bench_copy")
+    await conn.close()
+    return INVOICES / elapsed
+
+
+async def topic_count(infra, topic: str) -> int:
+    """Records on the topic (a fresh one per run), from its partitions' offsets."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from rapport_shared.contracts.catalogue import TOPICS
+
+    partitions = next(t.partitions for t in TOPICS if t.name == "invoice")
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(parts)
+        ends, begins = await consumer.end_offsets(parts), await consumer.beginning_offsets(parts)
+        return sum(ends[p] - begins[p] for p in parts)
+    finally:
+        await consumer.stop()
+
+
+async def import_rate(infra, settings, tenant_id: UUID, path: Path) -> tuple[float, float, int]:
+    """Import through the service's chunk importer while the real relay publishes; until Kafka has them all."""
+    from rapport_shared.db import make_engine
+    from rapport_shared.contracts.catalogue import TopicNames
+    from rapport_shared.time import SystemClock
+
+    from rapport_ingest.bootstrap import make_outbox
+    from rapport_ingest.domain.presets import preset_for
+    from rapport_ingest.domain.rows import parse_lines
+    from rapport_ingest.service_layer.imports import ChunkImporter
+
+    engine = make_engine(settings.database_url, pool_size=2)
+    importer = ChunkImporter(engine, make_outbox(settings), TopicNames(settings.topic_prefix), SystemClock(), CHUNK)
+    relay = subprocess.Popen([str(BIN / "rapport-ingest"), "relay"], env=infra.env(
+        RAPPORT_RELAY_BATCH_SIZE="5000", RAPPORT_LOG_LEVEL="WARNING"), stdout=subprocess.DEVNULL)
+    job_id = await _job(engine, tenant_id)
+    try:
+        started = time.perf_counter()
+        with path.open("rb") as lines:
+            await importer.run(job_id, tenant_id, "invoices", preset_for("native", "invoices"), parse_lines(lines, "ndjson"))
+        committed = time.perf_counter() - started
+        print(f"  (committed in {committed:.1f}s; waiting for the relay)", flush=True)
+        conn = await asyncpg.connect(pg_url(infra))
+        while await conn.fetchval("SELECT count(*) FROM ingest.outbox") > 0:
+            await asyncio.sleep(0.2)
+        published = time.perf_counter() - started
+        await conn.close()
+    finally:
+        relay.terminate()
+        relay.wait(30)
+        await engine.dispose()
+    on_topic = await topic_count(infra, infra.topic("invoice"))
+    return INVOICES / committed, INVOICES / published, on_topic
+
+
+async def _job(engine, tenant_id: UUID) -> UUID:
+    from sqlalchemy import insert
+
+    from rapport_shared.ids import new_id
+    from rapport_ingest.adapters.orm import import_jobs
+
+    job_id = new_id()
+    async with engine.begin() as conn:
+        await conn.execute(insert(import_jobs).values(id=job_id, tenant_id=tenant_id, kind="invoices", format="ndjson",
+                                                      preset="native", status="running", rows_total=INVOICES))
+    return job_id
+
+
+LOAD_SCRIPT = r"""
+import asyncio, json, sys, time, httpx
+url, key, rate, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+async def one(http, i, out):
+    body = {"number": f"P-{i:07d}", "customer_external_id": "CUST-0001", "issue_date": "2026-01-01",
+            "due_date": "2026-01-31", "currency": "USD", "amount": "123.45"}
+    t = time.perf_counter()
+    try:
+        status = (await http.post("/v1/invoices", json=body)).status_code
+    except httpx.HTTPError:
+        status = 0
+    out.append((time.perf_counter() - t, status))
+async def main():
+    out, tasks = [], []
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30) as http:
+        start = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # open loop: a fixed schedule
+            tasks.append(asyncio.create_task(one(http, i, out)))
+        await asyncio.gather(*tasks)
+        print(json.dumps({"latencies": [l for l, _ in out], "statuses": [s for _, s in out],
+                          "elapsed": time.perf_counter() - start}))
+asyncio.run(main())
+"""
+
+
+def post_latency(infra, key: str) -> dict:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    api = subprocess.Popen([str(BIN / "rapport-ingest"), "api"], env=infra.env(
+        RAPPORT_INGEST_HTTP_PORT=str(port), RAPPORT_LOG_LEVEL="WARNING"), stdout=subprocess.DEVNULL)
+    try:
+        import httpx
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, f"http://127.0.0.1:{port}", key, str(POST_RATE),
+                              str(POST_SECONDS)], capture_output=True, text=True, check=True).stdout
+    finally:
+        api.terminate()
+        api.wait(30)
+    result = json.loads(out)
+    lat = sorted(result["latencies"])
+    ok = sum(1 for s in result["statuses"] if s == 201)
+    return {"n": len(lat), "ok": ok, "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99) - 1],
+            "achieved": len(lat) / result["elapsed"]}
+
+
+async def measure_import(infra, settings) -> tuple:
+    tenant_id, key = await seed_tenant(infra)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "invoices.ndjson"
+        write_ndjson(path)
+        copy = await raw_copy_rate(infra, path)
+        committed, published, on_topic = await import_rate(infra, settings, tenant_id, path)
+    return key, copy, committed, published, on_topic
+
+
+def main() -> None:
+    from rapport_shared.migrations import upgrade_head
+    from rapport_shared.testing.infra import create_slice, destroy_slice
+
+    from rapport_ingest.config import Settings
+
+    infra = create_slice(REPO)  # creates topics with its own event loop, so before ours
+    try:
+        upgrade_head(REPO / "services/ingest/migrations", infra.database_url("ingest"), "ingest")
+        settings = Settings(**infra.settings_overrides("ingest"))
+        print(f"ingest bench (scale {SCALE}: {INVOICES:,} invoices, chunks of {CHUNK:,})", flush=True)
+        key, copy, committed, published, on_topic = asyncio.run(measure_import(infra, settings))
+        report_import(copy, committed, published, on_topic)
+        post = post_latency(infra, key)
+    finally:
+        destroy_slice(infra)
+    print(f"  POST /v1/invoices at {POST_RATE} req/s for {POST_SECONDS:.0f}s      p50 {post['p50'] * 1000:.1f} ms,"
+          f" p99 {post['p99'] * 1000:.1f} ms  ({post['ok']}/{post['n']} created, achieved {post['achieved']:.0f} req/s)")
+
+
+def report_import(copy: float, committed: float, published: float, on_topic: int) -> None:
+    print(f"  raw COPY of the same rows (parse + COPY)     {copy:>10,.0f} rows/s   (reference)")
+    print(f"  import committed to the ledger + outbox      {committed:>10,.0f} inv/s    ratio to COPY {committed / copy:.2f}")
+    print(f"  import committed AND published to Kafka      {published:>10,.0f} inv/s    ratio to COPY {published / copy:.2f}"
+          f"   target {TARGET_RATE:,}/s ({published / TARGET_RATE:.0%} of target)")
+    print(f"  events on the invoice topic                  {on_topic:>10,}          expected {INVOICES:,}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
