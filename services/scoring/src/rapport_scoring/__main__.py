@@ -70,6 +70,7 @@ def evaluate(
     keep: bool = typer.Option(False, help="keep the evaluation database and topics afterwards"),
     timeout: float = typer.Option(900.0, help="seconds to wait for the read model to catch up"),
     offline: bool = typer.Option(False, help="skip ingest and Kafka: features straight from the CSV (development only)"),
+    per_record: bool = typer.Option(False, help="one API request per customer/invoice/payment instead of bulk imports"),
 ) -> None:
     """Reproducible evaluation through the real ingest path: model vs the customer's own history."""
     from rapport_scoring.entrypoints import eval_cli
@@ -78,7 +79,7 @@ def evaluate(
     root = find_repo_root(Path.cwd())
     data = data or root.parent / "shared" / "data" / "invoice_payments_train.csv"
     try:
-        result = eval_cli.run_offline(data) if offline else eval_cli.run(root, data, keep=keep, timeout=timeout)
+        result = eval_cli.run_offline(data) if offline else eval_cli.run(root, data, keep=keep, timeout=timeout, bulk=not per_record)
     except (eval_cli.IngestUnavailable, FileNotFoundError, TimeoutError) as exc:
         typer.echo(f"evaluation failed: {exc}", err=True)
         raise typer.Exit(2) from exc

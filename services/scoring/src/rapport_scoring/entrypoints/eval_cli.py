@@ -26,7 +26,7 @@ from rapport_shared.time import SystemClock
 
 from rapport_scoring.adapters import repository
 from rapport_scoring.adapters.dataset_csv import read_invoices
-from rapport_scoring.entrypoints.eval_load import IngestUnavailable, LoadReport, create_tenant, load
+from rapport_scoring.entrypoints.eval_load import IngestUnavailable, LoadReport, create_tenant, load, load_bulk
 from rapport_scoring.service_layer.training import train_tenant
 
 BIN = Path(sys.executable).parent
@@ -94,7 +94,7 @@ async def _wait_read_model(sessions, tenant_id, report: LoadReport, timeout: flo
                        f"{seen[1]}/{report.fully_paid} settlements after {timeout:.0f}s")
 
 
-async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: float) -> dict:
+async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: float, bulk: bool) -> dict:
     port = free_port()
     procs.start("rapport-ingest", "api", RAPPORT_INGEST_HTTP_PORT=str(port))
     procs.start("rapport-ingest", "relay")
@@ -105,7 +105,7 @@ async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: flo
         tenant_id, api_key = await create_tenant(client, os.environ.get("RAPPORT_INGEST_ADMIN_TOKEN", "dev-admin-token"))
     rows = read_invoices(data)
     started = time.monotonic()
-    loaded = await load(base, api_key, rows)
+    loaded = await (load_bulk if bulk else load)(base, api_key, rows)
     engine = make_engine(infra.database_url("scoring"), pool_size=2)
     sessions = make_session_factory(engine)
     try:
@@ -119,7 +119,7 @@ async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: flo
             "model_version": result.version if result else None, **(result.report if result else {})}
 
 
-def run(repo_root: Path, data: Path, *, keep: bool, timeout: float) -> dict:
+def run(repo_root: Path, data: Path, *, keep: bool, timeout: float, bulk: bool = True) -> dict:
     _require_ingest()
     if not data.exists():
         raise FileNotFoundError(f"evaluation data not found: {data}")
@@ -128,7 +128,8 @@ def run(repo_root: Path, data: Path, *, keep: bool, timeout: float) -> dict:
     try:
         procs.run("rapport-ingest", "migrate")
         procs.run("rapport-scoring", "migrate")
-        report = asyncio.run(_evaluate(infra, data, procs, timeout))
+        report = asyncio.run(_evaluate(infra, data, procs, timeout, bulk))
+        report["load_path"] = "bulk imports" if bulk else "one request per record"
         report["logs"] = str(procs.logs)
         return report
     finally:
