@@ -64,49 +64,68 @@ class Planner:
                 cause: Envelope | None) -> None:
         tenant, customer = pf.tenant_id, pf.customer
         cid = customer.customer_id
-        touched = {i.invoice_id for i in d.touch.invoices} if d.touch else set()
-        if d.touch:
-            tp_id = uuid4()
-            payload = messages.touchpoint(tp_id, customer, d.touch, policy, d.today)
-            w.events.append(messages.event(payload, tenant, cid, now, cause))
-            w.touchpoints.append({
-                "touchpoint_id": tp_id, "tenant_id": tenant, "customer_id": cid, "send_day": d.touch.window.local_day,
-                "stage": d.touch.stage, "channel": d.touch.channel, "template_key": d.touch.template_key,
-                "tone": d.touch.tone, "policy_id": policy.policy_id, "policy_version": policy.version,
-                "invoice_ids": [str(x) for x in touched], "currency": d.touch.currency,
-                "total_open": d.touch.total_open, "send_not_before": d.touch.window.start,
-                "send_not_after": d.touch.window.end, "decided_at": now})
-            w.timeline.append(_line(tenant, cid, now, "touchpoint", f"{d.touch.channel} '{d.touch.template_key}' "
-                                    f"({d.touch.stage}) for {', '.join(i.number for i in d.touch.invoices)}", tp_id))
-        changed = set(d.stages) | touched | set(d.broken_promises)
-        for inv in pf.invoices:
-            if inv.invoice_id not in changed:
-                continue
-            stage = d.stages.get(inv.invoice_id, (inv.stage_offset, None))[1] or ("broken_promise" if inv.invoice_id in d.broken_promises else None)
-            w.invoices.append({"k_tenant": tenant, "k_invoice": inv.invoice_id, "k_offset": inv.stage_offset,
-                               "k_stage": stage, "k_promise": inv.promise_until,
-                               "k_touch": now if inv.invoice_id in touched else None,
-                               "k_policy": policy.policy_id, "k_version": policy.version})
-            if inv.invoice_id in d.stages:
-                w.events.append(messages.event(messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now),
-                                               tenant, cid, now, cause))
+        touched = self._record_touch(w, pf, policy, d, now, cause)
+        self._record_invoices(w, pf, policy, d, touched, now, cause)
         w.customers.append({"k_tenant": tenant, "k_customer": cid, "k_last": customer.last_message_on,
                             "k_broken": customer.broken_promises, "k_policy": policy.policy_id, "k_version": policy.version})
         for plan in pf.plans:
             w.plans.append({"k_tenant": tenant, "k_plan": plan.plan_id, "k_instalments": store.plan_instalments_json(plan)})
         if d.broken_promises:
             w.broken.append((tenant, cid))
-        ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band,
-                                 max([(d.today - i.due_date).days for i in pf.invoices] or [0]), customer.broken_promises)
+        self._record_tasks(w, pf, d, now, cause)
+        w.wakes[(tenant, cid)] = d.wake_at
+
+    def _record_touch(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
+                      cause: Envelope | None) -> set[UUID]:
+        if d.touch is None:
+            return set()
+        tenant, cid, touch = pf.tenant_id, pf.customer.customer_id, d.touch
+        touched = {i.invoice_id for i in touch.invoices}
+        tp_id = uuid4()
+        payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today)
+        w.events.append(messages.event(payload, tenant, cid, now, cause))
+        w.touchpoints.append({
+            "touchpoint_id": tp_id, "tenant_id": tenant, "customer_id": cid, "send_day": touch.window.local_day,
+            "stage": touch.stage, "channel": touch.channel, "template_key": touch.template_key, "tone": touch.tone,
+            "policy_id": policy.policy_id, "policy_version": policy.version,
+            "invoice_ids": [str(x) for x in touched], "currency": touch.currency, "total_open": touch.total_open,
+            "send_not_before": touch.window.start, "send_not_after": touch.window.end, "decided_at": now})
+        numbers = ", ".join(i.number for i in touch.invoices)
+        w.timeline.append(_line(tenant, cid, now, "touchpoint",
+                                f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id))
+        return touched
+
+    def _record_invoices(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, touched: set[UUID],
+                         now: datetime, cause: Envelope | None) -> None:
+        tenant, cid = pf.tenant_id, pf.customer.customer_id
+        changed = set(d.stages) | touched | set(d.broken_promises)
+        for inv in (i for i in pf.invoices if i.invoice_id in changed):
+            stage = d.stages.get(inv.invoice_id, (None, None))[1]
+            if stage is None and inv.invoice_id in d.broken_promises:
+                stage = "broken_promise"
+            w.invoices.append({"k_tenant": tenant, "k_invoice": inv.invoice_id, "k_offset": inv.stage_offset,
+                               "k_stage": stage, "k_promise": inv.promise_until,
+                               "k_touch": now if inv.invoice_id in touched else None,
+                               "k_policy": policy.policy_id, "k_version": policy.version})
+            if inv.invoice_id in d.stages:
+                changed_stage = messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now)
+                w.events.append(messages.event(changed_stage, tenant, cid, now, cause))
+
+    def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Envelope | None) -> None:
+        if not d.tasks:
+            return
+        tenant, customer = pf.tenant_id, pf.customer
+        cid = customer.customer_id
+        oldest = max([(d.today - i.due_date).days for i in pf.invoices] or [0])
+        ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band, oldest, customer.broken_promises)
         for task in d.tasks:
             task_id = uuid4()
             w.tasks.append({"task_id": task_id, "tenant_id": tenant, "customer_id": cid, "kind": task.kind,
                             "reason": task.reason, "invoice_ids": [str(x) for x in task.invoice_ids],
                             "status": "open", "assignee": customer.collector, "created_at": now})
-            w.events.append(messages.event(messages.task_created(task_id, cid, task, customer.collector, ranking.score),
-                                           tenant, cid, now, cause))
+            created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
+            w.events.append(messages.event(created, tenant, cid, now, cause))
             w.timeline.append(_line(tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id))
-        w.wakes[(tenant, cid)] = d.wake_at
 
     async def _write(self, session: AsyncSession, w: Writes, now: datetime, cause: Envelope | None) -> None:
         await store.insert_rows(session, orm.touchpoints, w.touchpoints)
