@@ -37,6 +37,7 @@ def build_portal(settings: Settings, engine: AsyncEngine, clock: Clock | None = 
     clock = clock or SystemClock()
     return Portal(
         sessions=make_session_factory(engine),
+        reads=make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
         outbox=Outbox(settings.db_schema, TopicNames(settings.topic_prefix)),
         clock=clock,
         link_secret=settings.link_secret,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_portal.adapters.orm import (
@@ -40,30 +41,40 @@ def _mine(table, scope: Scope):
     return and_(table.c.tenant_id == scope.tenant_id, table.c.customer_id == scope.customer_id)
 
 
-def _status_filter(status: str, today: date):
+def _status_filter(status: str):
     c = invoices.c
     open_ = and_(c.status.in_(("open", "partially_paid")), c.open_amount > 0)
-    return {"open": open_, "overdue": and_(open_, c.due_date < today), "paid": c.status == "paid"}.get(status)
+    overdue = and_(open_, c.due_date < bindparam("today"))
+    return {"open": open_, "overdue": overdue, "paid": c.status == "paid"}.get(status)
 
 
-async def list_invoices(session: AsyncSession, scope: Scope, q: InvoiceQuery, today: date) -> tuple[list[dict], int]:
+@lru_cache(maxsize=128)
+def _list_statement(status: str, searching: bool, sort: str, descending: bool):
+    """Built once per shape, with bound parameters: building a Core statement costs more than running it."""
     c = invoices.c
-    where = [_mine(invoices, scope)]
-    if (status := _status_filter(q.status, today)) is not None:
-        where.append(status)
+    where = [c.tenant_id == bindparam("tenant_id"), c.customer_id == bindparam("customer_id")]
+    if (condition := _status_filter(status)) is not None:
+        where.append(condition)
+    if searching:
+        where.append(or_(c.number.ilike(bindparam("pattern")), c.po_number.ilike(bindparam("pattern"))))
+    order = SORTS[sort].desc() if descending else SORTS[sort].asc()
+    page = (select(*_LIST_COLUMNS, func.count().over().label("total")).where(*where)
+            .order_by(order, c.invoice_id).limit(bindparam("limit")).offset(bindparam("offset")))
+    return page, select(func.count()).select_from(invoices).where(*where)
+
+
+async def list_invoices(session: AsyncSession, scope: Scope, q: InvoiceQuery, today: date) -> tuple[list, int]:
+    """One page and the total in one round trip; rows stay read-only mappings (no copy on the hot path)."""
+    page, count = _list_statement(q.status, bool(q.search), q.sort, q.descending)
+    params = {"tenant_id": scope.tenant_id, "customer_id": scope.customer_id, "limit": q.limit, "offset": q.offset}
+    if q.status == "overdue":
+        params["today"] = today
     if q.search:
-        pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(or_(c.number.ilike(pattern), c.po_number.ilike(pattern)))
-    order = SORTS[q.sort].desc() if q.descending else SORTS[q.sort].asc()
-    statement = (select(*_LIST_COLUMNS, func.count().over().label("total")).where(*where)
-                 .order_by(order, c.invoice_id).limit(q.limit).offset(q.offset))
-    rows = (await session.execute(statement)).mappings().all()
-    total = rows[0]["total"] if rows else await _count(session, where)
-    return [dict(r) for r in rows], total
-
-
-async def _count(session: AsyncSession, where: list) -> int:
-    return (await session.execute(select(func.count()).select_from(invoices).where(*where))).scalar_one()
+        params["pattern"] = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = (await session.execute(page, params)).mappings().all()
+    if rows:
+        return rows, rows[0]["total"]
+    return rows, (await session.execute(count, {k: v for k, v in params.items() if k not in ("limit", "offset")})).scalar_one()
 
 
 async def invoice(session: AsyncSession, scope: Scope, invoice_id: UUID) -> dict | None:

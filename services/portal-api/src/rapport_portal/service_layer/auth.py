@@ -110,7 +110,7 @@ async def authenticate(portal: Portal, token: str, ip: str | None) -> Principal:
     cached = portal.session_cache.get(hashed)
     if cached and cached[1] > now:
         return Principal(**{**cached[0].__dict__, "ip": ip})
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         row = await portal_state.find_session(session, hashed, now)
     if row is None:
         portal.session_cache.pop(hashed, None)

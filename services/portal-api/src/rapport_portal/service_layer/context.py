@@ -47,6 +47,8 @@ class FileStore(Protocol):
 @dataclass
 class Portal:
     sessions: async_sessionmaker[AsyncSession]
+    # Read-only views run in autocommit: no BEGIN/ROLLBACK round trips on the hot read paths.
+    reads: async_sessionmaker[AsyncSession]
     outbox: Outbox
     clock: Clock
     link_secret: str

@@ -25,7 +25,7 @@ def _item(row: dict) -> OpenItem:
 
 
 async def summary(portal: Portal, who: Principal) -> tuple[dict | None, Summary]:
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         customer = await queries.customer(session, scope_of(who))
         rows = await queries.all_invoices(session, scope_of(who))
         credits = await queries.credit_notes_of(session, scope_of(who))
@@ -36,12 +36,12 @@ async def summary(portal: Portal, who: Principal) -> tuple[dict | None, Summary]
 async def list_invoices(portal: Portal, who: Principal, q: queries.InvoiceQuery) -> tuple[list[dict], int]:
     if q.sort not in queries.SORTS:
         raise Invalid(f"sort must be one of {', '.join(queries.SORTS)}", "sort")
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         return await queries.list_invoices(session, scope_of(who), q, today(portal))
 
 
 async def invoice(portal: Portal, who: Principal, invoice_id: UUID) -> dict:
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         row = await queries.invoice(session, scope_of(who), invoice_id)
         if row is None:
             raise NotFound("no such invoice", "invoice_id")
@@ -63,7 +63,7 @@ async def download_invoice(portal: Portal, who: Principal, invoice_id: UUID) -> 
 async def statement(portal: Portal, who: Principal, start: date, end: date, currency: str | None) -> tuple[Statement, dict, dict | None]:
     if end < start:
         raise Invalid("period end is before its start", "to")
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         customer = await queries.customer(session, scope_of(who))
         rows = await queries.all_invoices(session, scope_of(who))
         paid = await queries.payments_of(session, scope_of(who))
@@ -89,17 +89,17 @@ def _entries(rows: list[dict], paid: list[dict], credits: list[dict], currency: 
 
 
 async def history(portal: Portal, who: Principal, limit: int, offset: int) -> tuple[list[dict], list[dict]]:
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         sent = await queries.messages_of(session, scope_of(who), limit, offset)
         done = await queries.interactions_of(session, scope_of(who), limit, offset)
     return sent, done
 
 
 async def requests(portal: Portal, who: Principal, kind: str | None) -> list[dict]:
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         return await queries.requests_of(session, scope_of(who), kind)
 
 
 async def credit_notes(portal: Portal, who: Principal) -> list[dict]:
-    async with portal.sessions() as session:
+    async with portal.reads() as session:
         return await queries.credit_notes_of(session, scope_of(who))
