@@ -1,6 +1,4 @@
 """Ingest settings: the common ``RAPPORT_*`` ones plus ``RAPPORT_INGEST_*``."""
-from typing import Literal
-
 from rapport_shared.settings import ServiceSettings, service_settings_config
 
 
@@ -13,7 +11,6 @@ class Settings(ServiceSettings):
     admin_token: str = "dev-admin-token"
     stripe_webhook_secret: str = "whsec_dev"
     stripe_tolerance_s: int = 300
-    cash_application_policy: Literal["oldest_first", "unapplied"] = "oldest_first"
     max_upload_bytes: int = 64 * 1024 * 1024
     import_chunk_rows: int = 5000
     import_poll_s: float = 0.5

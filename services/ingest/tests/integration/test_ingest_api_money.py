@@ -97,3 +97,15 @@ async def test_bad_payment_allocation_writes_nothing(tenant, ingest_app):
     async with ingest_app.state.engine.connect() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM ingest.payments WHERE external_id = 'PAY-BAD'"))).scalar()
     assert count == 0
+
+
+async def test_tenant_policy_unapplied_leaves_unmatched_money_for_review(tenant):
+    assert (await tenant.put("/v1/settings/cash-application", {"policy": "unapplied"})).status_code == 200
+    await tenant.customer("C-1")
+    await tenant.invoice("INV-U1", "100.00")
+    body = (await tenant.post("/v1/payments", {"external_id": "PAY-U", "customer_external_id": "C-1", "amount": "30",
+                                               "currency": "USD", "received_on": "2026-02-01"})).json()
+    assert body["allocations"] == [] and body["unapplied_amount"] == "30.0000" and body["needs_review"] is True
+    exact = (await tenant.post("/v1/payments", {"external_id": "PAY-U2", "customer_external_id": "C-1", "amount": "100.00",
+                                                "currency": "USD", "received_on": "2026-02-01"})).json()
+    assert exact["match_rule"] == "exact_amount"

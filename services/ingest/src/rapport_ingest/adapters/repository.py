@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_ingest.adapters.orm import (
     account_status, adjustments, allocations, contacts, credit_notes, customers, idempotency_keys,
-    invoices, payments, pending_payments,
+    invoices, payments, pending_payments, tenants,
 )
 
 
@@ -31,6 +31,14 @@ class LedgerRepository:
         await self.session.execute(
             update(table).where(table.c.tenant_id == self.tenant_id, table.c.id == row_id).values(**values)
         )
+
+    async def cash_application_policy(self) -> str:
+        return (await self.session.execute(select(tenants.c.cash_application_policy)
+                                           .where(tenants.c.id == self.tenant_id))).scalar_one()
+
+    async def set_cash_application_policy(self, policy: str) -> None:
+        await self.session.execute(update(tenants).where(tenants.c.id == self.tenant_id)
+                                   .values(cash_application_policy=policy))
 
     # customers and contacts
     async def customer_by_external(self, external_id: str, *, lock: bool = False) -> Row | None:

@@ -18,7 +18,7 @@ from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 
 async def record_payment(
-    uow: UnitOfWork, command: RecordPayment, *, source: str = "erp", policy: cash.Policy = "oldest_first",
+    uow: UnitOfWork, command: RecordPayment, *, source: str = "erp", policy: cash.Policy | None = None,
     customer: Row | None = None,
 ) -> tuple[Row, bool]:
     """Returns the payment and whether it is new (a repeated external id changes nothing)."""
@@ -34,6 +34,7 @@ async def record_payment(
         amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
         requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
     )
+    policy = policy or await uow.ledger.cash_application_policy()
     match = cash.match_payment(incoming, [_open(r) for r in open_rows.values()], policy)
     payment_id = new_id()
     await uow.ledger.add_payment({

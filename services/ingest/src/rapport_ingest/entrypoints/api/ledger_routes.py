@@ -1,8 +1,11 @@
 """ERP/CRM integration API: customers, contacts, invoices, credit notes, payments, adjustments."""
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from rapport_ingest.domain import commands as c
 from rapport_ingest.service_layer import credit_notes, customers, invoices, payments, views
@@ -113,10 +116,22 @@ def _credit_view(row) -> dict:
 async def post_payment(body: c.RecordPayment, request: Request, who: Caller = Depends(writer),
                        idempotency_key: str | None = Header(None)):
     async def work(uow):
-        policy = request.app.state.settings.cash_application_policy
-        row, created = await payments.record_payment(uow, body, policy=policy)
+        row, created = await payments.record_payment(uow, body)
         return (201 if created else 200), await views.payment_view(uow, row)
     return await idempotent(request, who.tenant_id, idempotency_key, body.model_dump(mode="json"), work)
+
+
+class CashPolicy(BaseModel):
+    policy: Literal["oldest_first", "unapplied"]
+
+
+@router.put("/settings/cash-application", tags=["payments"])
+async def put_cash_policy(body: CashPolicy, request: Request, who: Caller = Depends(scoped("admin"))):
+    """What cash application does when no rule matched: pay oldest first, or leave it for review."""
+    async def work(uow):
+        await uow.ledger.set_cash_application_policy(body.policy)
+        return {"policy": body.policy}
+    return await in_transaction(request, who.tenant_id, work)
 
 
 @router.get("/payments/{external_id}", tags=["payments"])
