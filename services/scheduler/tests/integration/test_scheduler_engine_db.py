@@ -101,3 +101,25 @@ async def test_two_tickers_emit_each_touchpoint_once(feed, db, sched_engine, sch
     assert len(sent) == 40 and len({r.customer_id for r in sent}) == 40
     assert tickers[0].touchpoints + tickers[1].touchpoints == 40
     assert tickers[0].touchpoints > 0 and tickers[1].touchpoints > 0
+
+
+async def test_policy_change_replans_timers_and_touchpoints_record_the_version(feed, db, sched_settings, company):
+    from datetime import datetime, timezone
+
+    from rapport_scheduler.domain.policy import PolicySpec, Segment, Step
+    from rapport_scheduler.service_layer import policy_service
+
+    today = (await db.now()).date()
+    cid, customer_events = company.customer(country="US", tz="UTC")
+    await feed(*customer_events, company.invoice(cid, today + timedelta(days=20))[1])
+    timer = "SELECT due_at FROM scheduler.timers WHERE customer_id = :c"
+    assert (await db.rows(timer, c=cid))[0].due_at.date() == today + timedelta(days=17)  # default: 3 days before
+    spec = PolicySpec(name="US early", priority=1, segment=Segment(countries=["US"]), steps=[
+        Step(offset_days=-10, channel="email", template_key="pre_due_friendly"),
+        Step(offset_days=0, channel="email", template_key="due_today")])
+    async with make_session_factory(db.engine)() as session, session.begin():
+        policy = await policy_service.create(session, company.tenant_id, spec, datetime.now(timezone.utc), "test")
+    assert (await db.rows(timer, c=cid))[0].due_at.date() == today + timedelta(days=10)
+    await _advance_and_tick(db, sched_settings, days=11)
+    sent = await db.rows("SELECT policy_id, policy_version, template_key FROM scheduler.touchpoints WHERE customer_id = :c", c=cid)
+    assert [(r.policy_id, r.policy_version, r.template_key) for r in sent] == [(policy.policy_id, 1, "pre_due_friendly")]

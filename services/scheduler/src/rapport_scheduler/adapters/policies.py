@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_scheduler.adapters import orm
@@ -48,14 +49,15 @@ async def save(session: AsyncSession, tenant_id: UUID, policy: Policy, now: date
 
 
 async def assign(session: AsyncSession, tenant_id: UUID, chosen: dict[UUID, Policy]) -> None:
-    """Record which policy (and version) now governs each customer."""
+    """Record which policy (and version) now governs each customer: one statement per policy."""
     c = orm.customers
-    if chosen:
+    groups: dict[tuple[UUID, int], list[UUID]] = {}
+    for customer_id, policy in chosen.items():
+        groups.setdefault((policy.policy_id, policy.version), []).append(customer_id)
+    for (policy_id, version), customer_ids in groups.items():
         await session.execute(
-            update(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == bindparam("k_customer"))
-            .values(policy_id=bindparam("k_policy"), policy_version=bindparam("k_version")),
-            [{"k_customer": cid, "k_policy": pol.policy_id, "k_version": pol.version} for cid, pol in chosen.items()],
-        )
+            update(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == any_(bindparam("ids", customer_ids, type_=ARRAY(PG_UUID(as_uuid=True)))))
+            .values(policy_id=policy_id, policy_version=version))
 
 
 async def customers_of(session: AsyncSession, tenant_id: UUID):
@@ -63,24 +65,17 @@ async def customers_of(session: AsyncSession, tenant_id: UUID):
     return (await session.execute(select(c).where(c.c.tenant_id == tenant_id))).all()
 
 
-REPLAN_INVOICES = text("""
-UPDATE scheduler.invoices i
-SET policy_id = c.policy_id, policy_version = c.policy_version,
-    next_step_on = i.due_date + ((SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
-                                  WHERE o > coalesce(i.stage_offset, -1000000)) - CAST(:lead AS int))
-FROM scheduler.customers c
-WHERE c.tenant_id = :tenant AND c.policy_id = :policy AND i.tenant_id = c.tenant_id
-  AND i.customer_id = c.customer_id AND i.status IN ('open', 'partially_paid')
-""")
-
-REPLAN_TIMERS = text("""
+REPLAN = text("""
 UPDATE scheduler.timers t
 SET due_at = w.wake
 FROM (SELECT i.tenant_id, i.customer_id,
-             min(i.next_step_on)::timestamp AT TIME ZONE min(c.time_zone) AS wake
+             min(i.due_date + ((SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
+                                WHERE o > coalesce(i.stage_offset, -1000000)) - CAST(:lead AS int)))::timestamp
+               AT TIME ZONE min(c.time_zone) AS wake
       FROM scheduler.invoices i
       JOIN scheduler.customers c ON c.tenant_id = i.tenant_id AND c.customer_id = i.customer_id
       WHERE c.tenant_id = :tenant AND c.policy_id = :policy AND i.status IN ('open', 'partially_paid')
+        AND NOT i.disputed
       GROUP BY i.tenant_id, i.customer_id) w
 WHERE t.tenant_id = w.tenant_id AND t.customer_id = w.customer_id
   AND w.wake IS NOT NULL AND (t.due_at IS NULL OR t.due_at > w.wake)
@@ -88,14 +83,15 @@ WHERE t.tenant_id = w.tenant_id AND t.customer_id = w.customer_id
 
 
 async def replan(session: AsyncSession, tenant_id: UUID, policy: Policy) -> int:
-    """Set-based re-plan of every open invoice under ``policy``: next step day and the customer's timer.
+    """Set-based re-plan of every open invoice under ``policy``, in one statement.
 
-    The timer may fire early (acceleration days are subtracted as a lead); the engine then decides
-    exactly and sets the precise wake-up, so nothing is ever late.
+    Each invoice's next step day under the new version is computed in the database and folded
+    into its customer's timer (the durable plan); invoice rows are not rewritten, so a million
+    of them cost one scan. The timer may fire early (acceleration days are taken as a lead);
+    the engine then decides exactly, records the policy version on what it touched, and sets
+    the precise wake-up, so nothing is ever late.
     """
     offsets = [s.offset_days for s in policy.spec.steps]
     lead = max((a.days for a in policy.spec.accelerations), default=0)
     args = {"tenant": tenant_id, "policy": policy.policy_id, "offsets": offsets, "lead": lead}
-    result = await session.execute(REPLAN_INVOICES, args)
-    await session.execute(REPLAN_TIMERS, {"tenant": tenant_id, "policy": policy.policy_id})
-    return result.rowcount or 0
+    return (await session.execute(REPLAN, args)).rowcount or 0
