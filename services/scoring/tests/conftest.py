@@ -93,10 +93,11 @@ class Services:
         self.procs.append(proc)
         return proc
 
-    def stop(self) -> None:
-        for proc in self.procs:
+    def stop(self, procs=None) -> None:
+        procs = list(procs) if procs is not None else self.procs
+        for proc in procs:
             proc.terminate()
-        for proc in self.procs:
+        for proc in procs:
             try:
                 proc.wait(timeout=20)
             except Exception:  # noqa: BLE001 - a stuck worker must not hang the run
@@ -120,11 +121,11 @@ async def scoring_api(scoring_services):
     scoring_services.start("api", RAPPORT_SCORING_HTTP_PORT=str(port), RAPPORT_SCORING_ADMIN_TOKEN="test-admin")
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        for _ in range(300):
+        for _ in range(1500):  # a loaded machine can take minutes to import scikit-learn
             try:
                 if (await client.get("/healthz")).status_code == 200:
-                    break
+                    return base
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    return base
+    raise RuntimeError(f"scoring API at {base} did not become healthy")
