@@ -48,6 +48,7 @@ TARGET_P99_MS = 5.0
 KEYS = ("pre_due_friendly", "due_today", "overdue_gentle", "overdue_firm", "final_notice", "promise_reminder")
 LOCALES = ("en", "fr", "de", "es")
 TONES = ("friendly", "neutral", "firm", "final")
+CPU_RATES: dict[str, float] = {}  # messages per CPU-second of this process, per pipeline
 
 
 def touchpoints(n: int) -> list[TouchpointDueV1]:
@@ -71,16 +72,18 @@ def composer() -> Composer:
     return Composer("bench-secret", "http://127.0.0.1:8005", 14, "Acme Supplies", SystemClock(), 4)
 
 
-def render_latency(tps: list[TouchpointDueV1], comp: Composer) -> list[float]:
+def render_latency(tps: list[TouchpointDueV1], comp: Composer) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per render (on a shared machine the two differ by preemption)."""
     tenant = uuid.uuid4()
     for tp in tps[:50]:  # compile each template once, as a running service has
         comp.draft(tenant, tp, "email", tp.recipient.email, [])
-    samples = []
+    wall, cpu = [], []
     for tp in tps:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         comp.draft(tenant, tp, "email", tp.recipient.email, [])
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+    return wall, cpu
 
 
 async def pipeline(tps: list[TouchpointDueV1], comp: Composer, provider, channel: str) -> float:
@@ -96,9 +99,11 @@ async def pipeline(tps: list[TouchpointDueV1], comp: Composer, provider, channel
         async with slots:
             await provider.send(message)
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(tp) for tp in tps))
-    return len(tps) / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    CPU_RATES[f"{channel}:{getattr(provider, 'name', '?')}"] = len(tps) / max(cpu, 1e-9)
+    return len(tps) / elapsed
 
 
 def free_port() -> int:
@@ -207,11 +212,17 @@ async def main() -> None:
     tps = touchpoints(MESSAGES)
     comp = composer()
     print(f"outreach bench: {MESSAGES} messages, scale {SCALE}, concurrency {CONCURRENCY}")
-    samples = render_latency(tps, comp)
-    p99 = statistics.quantiles(samples, n=100)[98]
-    print(f"  {'render p50':<52} {statistics.median(samples):>10.3f} ms")
-    line("render p99 (target < 5 ms)", p99, TARGET_P99_MS, "ms", "target")
+    wall, cpu = render_latency(tps, comp)
+    print(f"  {'render p50 (wall clock)':<52} {statistics.median(wall):>10.3f} ms")
+    line("render p99 (wall clock; target < 5 ms)", statistics.quantiles(wall, n=100)[98], TARGET_P99_MS, "ms",
+         "target")
+    line("render p99 (CPU time of the rendering thread)", statistics.quantiles(cpu, n=100)[98], TARGET_P99_MS, "ms",
+         "target")
+    print(f"  load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     await provider_figures(tps, comp)
+    print("  messages per CPU-second of this process (what one process does with a core of its own):")
+    for name, rate in CPU_RATES.items():
+        line(f"    {name}", rate, TARGET_RATE, "msg/s", "target")
     await sender_figures(max(200, MESSAGES // 10))
 
 
