@@ -61,6 +61,8 @@ async def upsert_invoices(conn: Any, tenant_id: UUID, records: list[tuple]) -> t
     """Stage ``records`` (in STAGE_COLUMNS order); returns (changed rows, rejected (row_no, reason))."""
     await conn.execute(_CREATE_STAGE)
     await conn.copy_records_to_table(STAGE, records=records, columns=STAGE_COLUMNS)
+    # Temp tables get no statistics of their own; without them the joins below scan the whole ledger.
+    await conn.execute(f"ANALYZE {STAGE}")
     rejected = [(r["row_no"], r["reason"]) for r in await conn.fetch(_REJECTS, tenant_id)]
     if rejected:
         await conn.execute(f"DELETE FROM {STAGE} WHERE row_no = ANY($1::int[])", [r for r, _ in rejected])
