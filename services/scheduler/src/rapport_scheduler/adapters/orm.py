@@ -91,7 +91,6 @@ invoices = Table(
     Column("promise_until", Date),
     Column("plan_id", UUID(as_uuid=True)),
     Column("policy_id", UUID(as_uuid=True)), Column("policy_version", Integer),
-    Column("next_step_on", Date),
     Column("last_touch_at", TS),
     Column("tags", JSONB, nullable=False, server_default="[]"),
     Index("ix_invoices_customer", "tenant_id", "customer_id"),

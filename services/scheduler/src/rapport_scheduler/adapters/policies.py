@@ -58,6 +58,9 @@ async def assign(session: AsyncSession, tenant_id: UUID, chosen: dict[UUID, Poli
         await session.execute(
             update(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == any_(bindparam("ids", customer_ids, type_=ARRAY(PG_UUID(as_uuid=True)))))
             .values(policy_id=policy_id, policy_version=version))
+    if len(chosen) > 10_000:
+        # A mass move makes the planner's statistics on policy_id stale; the re-plan join needs fresh ones.
+        await session.execute(text("ANALYZE scheduler.customers"))
 
 
 async def customers_of(session: AsyncSession, tenant_id: UUID):
