@@ -6,6 +6,7 @@ shared by the system tests of a session; tests keep apart by using their own ten
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,15 +22,17 @@ ADMIN_TOKEN = "dev-admin-token"
 
 
 def artifacts(repo_root: Path, name: str) -> Path:
-    return repo_root / "test-artifacts" / "logs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+    """A fresh log folder: logs of an earlier run must never satisfy this run's waits."""
+    path = repo_root / "test-artifacts" / "logs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture
 def log_dir(request, repo_root: Path) -> Path:
     """Where this test's processes write their logs."""
-    path = artifacts(repo_root, request.node.name)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts(repo_root, request.node.name)
 
 
 @pytest.fixture(scope="session")
