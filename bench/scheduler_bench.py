@@ -122,7 +122,7 @@ async def replan_seconds(engine) -> tuple[float, int]:
         policy = await policy_service.create(session, tenant, spec, datetime.now(timezone.utc), "bench")
     elapsed = time.perf_counter() - started
     async with engine.connect() as conn:
-        moved = (await conn.execute(text("SELECT count(*) FROM scheduler.invoices WHERE tenant_id = :t "
+        moved = (await conn.execute(text("SELECT count(*) FROM scheduler.customers WHERE tenant_id = :t "
                                          "AND policy_id = :p"), {"t": tenant, "p": policy.policy_id})).scalar_one()
     return elapsed, moved
 
@@ -207,7 +207,7 @@ async def run(infra) -> None:
     seconds, moved = await replan_seconds(engine)
     per_second = REPLAN_INVOICES / seconds
     line(f"re-plan {REPLAN_INVOICES:,} open invoices after a policy change", f"{seconds:,.1f} s", raw, per_second / raw)
-    print(f"    ({per_second:,.0f} invoices/s; {moved:,} moved to the new policy; target < 60 s at 1,000,000: "
+    print(f"    ({per_second:,.0f} invoices/s; {moved:,} customers moved to the new policy; target < 60 s at 1,000,000: "
           f"{'met' if REPLAN_INVOICES / per_second * (1_000_000 / REPLAN_INVOICES) < 60 else 'NOT met'} by extrapolation)")
     latencies, sent = await latency(engine, infra)
     if latencies:
