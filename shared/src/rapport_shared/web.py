@@ -60,18 +60,38 @@ def _field_of(loc: tuple) -> str:
     return ".".join(parts)
 
 
+class _MetricsMiddleware:
+    """Plain ASGI middleware (cheaper than BaseHTTPMiddleware) counting requests and latency per route."""
+
+    def __init__(self, app: Any, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope.get("method", "GET")
+            HTTP_REQUESTS.labels(self.service, method, route, str(status["code"])).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+
+
 def install_common(app: FastAPI, service: str, readiness: Readiness) -> None:
     """Add metrics middleware, health endpoints and error handlers to a service's app."""
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(_MetricsMiddleware, service=service)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
