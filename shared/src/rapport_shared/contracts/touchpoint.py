@@ -5,6 +5,8 @@ from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from rapport_shared.contracts.base import Amount, CurrencyCode, EventPayload, Part
 
 TouchChannel = Literal["email", "sms", "call", "voice", "internal", "agency"]
@@ -80,3 +82,8 @@ class TouchpointDueV1(EventPayload):
     instalment_due_date: date | None = None
     instalment_amount: Amount | None = None
     internal_audience: list[str] = []
+    clock_offset_seconds: float = Field(
+        0.0,
+        description="the scheduler's time-travel offset when it decided (0 in production); outreach "
+        "shifts the send window by it so a demo's advanced clock and real sending agree",
+    )

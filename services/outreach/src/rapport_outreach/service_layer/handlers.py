@@ -6,7 +6,7 @@ the sender delivers later, so a slow provider never holds a Kafka partition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,17 @@ class Deps:
 
 
 async def on_touchpoint(session: AsyncSession, deps: Deps, envelope: Envelope, tp: TouchpointDueV1) -> None:
-    await queue_touchpoint(session, deps, envelope.tenant_id, tp, envelope.correlation_id, causation=envelope)
+    await queue_touchpoint(session, deps, envelope.tenant_id, on_wall_clock(tp), envelope.correlation_id,
+                           causation=envelope)
+
+
+def on_wall_clock(tp: TouchpointDueV1) -> TouchpointDueV1:
+    """The send window on this service's clock: a time-travelling scheduler decided it on its own."""
+    if not tp.clock_offset_seconds:
+        return tp
+    shift = timedelta(seconds=tp.clock_offset_seconds)
+    moved = {k: getattr(tp, k) - shift for k in ("send_not_before", "send_not_after") if getattr(tp, k)}
+    return tp.model_copy(update=moved)
 
 
 async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, tp: TouchpointDueV1,

@@ -5,6 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rapport_shared.contracts.envelope import Envelope, make_event
+from rapport_shared.time import utcnow
 from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1, TaskCreatedV1
 from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
 
@@ -20,7 +21,7 @@ def event(payload, tenant_id: UUID, customer_id: UUID, now: datetime, cause: Env
 
 
 def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, policy: Policy,
-               today) -> TouchpointDueV1:
+               today, now: datetime | None = None) -> TouchpointDueV1:
     contact = touch.recipient
     recipient = Recipient(
         contact_id=contact.contact_id if contact else None, name=contact.name if contact else customer.name,
@@ -48,7 +49,13 @@ def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, pol
         instalment_due_date=touch.instalment[0] if touch.instalment else None,
         instalment_amount=touch.instalment[1] if touch.instalment else None,
         internal_audience=touch.audience,
+        clock_offset_seconds=_travelled(now),
     )
+
+
+def _travelled(now: datetime | None) -> float:
+    """How far the scheduler's clock runs ahead of the wall clock (time travel), to the second."""
+    return float(round((now - utcnow()).total_seconds())) if now else 0.0
 
 
 def task_created(task_id: UUID, customer_id: UUID, task: PlannedTask, assignee: str | None,

@@ -82,7 +82,7 @@ class Planner:
         tenant, cid, touch = pf.tenant_id, pf.customer.customer_id, d.touch
         touched = {i.invoice_id for i in touch.invoices}
         tp_id = uuid4()
-        payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today)
+        payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today, now)
         w.events.append(messages.event(payload, tenant, cid, now, cause))
         w.touchpoints.append({
             "touchpoint_id": tp_id, "tenant_id": tenant, "customer_id": cid, "send_day": touch.window.local_day,
