@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ARRAY, Text, and_, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,7 +109,7 @@ async def update_case(
     target = (await session.execute(select(r.request_id).where(scope, r.request_id == case_id))).scalar()
     if target is None and invoice_ids:
         target = (await session.execute(
-            select(r.request_id).where(scope, r.invoice_ids.op("?|")(invoice_ids))
+            select(r.request_id).where(scope, r.invoice_ids.op("?|")(cast([str(i) for i in invoice_ids], ARRAY(Text))))
             .order_by(r.created_at.desc()).limit(1)
         )).scalar()
     if target is None:
