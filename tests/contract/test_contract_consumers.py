@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from rapport_shared.bus.codec import PoisonMessage
 from rapport_shared.bus.inbox import Inbox
@@ -31,8 +32,15 @@ def _handler(service: str):
     return bootstrap.handle
 
 
+@pytest.fixture
+def service_environment(infra, monkeypatch):
+    """Handlers wire themselves from the environment: point them at this run's slice and topic prefix."""
+    for name in ("RAPPORT_KAFKA_BOOTSTRAP", "RAPPORT_DATABASE_URL", "RAPPORT_DATABASE_NAME", "RAPPORT_TOPIC_PREFIX"):
+        monkeypatch.setenv(name, infra.env()[name])
+
+
 @pytest.mark.parametrize("service", sorted(CONSUMERS))
-async def test_consumer_handles_every_example_of_its_topics(infra, service):
+async def test_consumer_handles_every_example_of_its_topics(infra, service, service_environment):
     schema = schema_of(service)
     upgrade_head(REPO / "services" / service / "migrations", infra.database_url(service), schema)
     handle = _handler(service)
@@ -45,6 +53,10 @@ async def test_consumer_handles_every_example_of_its_topics(infra, service):
             outcomes[envelope.type] = await _run_once(sessions, inbox, handle, envelope)
             # Handled twice, the second time the inbox must swallow it.
             assert await _run_once(sessions, inbox, handle, envelope) in ("duplicate", "poison"), envelope.type
+        async with engine.connect() as conn:
+            topics = (await conn.execute(text(f'SELECT DISTINCT topic FROM "{schema}".outbox'))).scalars().all()
+        # A row for an unprefixed topic would block this slice's relay for good.
+        assert all(t.startswith(infra.topic_prefix) for t in topics), topics
     finally:
         await engine.dispose()
     print(f"\n{service}: " + ", ".join(f"{t}={o}" for t, o in outcomes.items()))
