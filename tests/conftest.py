@@ -14,10 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Stack, processes_of  # noqa: E402
+from harness import PORTAL_LINK_SECRET, Stack, processes_of  # noqa: E402
 from rapport_shared.infra.naming import SERVICES  # noqa: E402
 
-PORTAL_LINK_SECRET = "system-test-portal-link-secret"
 ADMIN_TOKEN = "dev-admin-token"
 
 

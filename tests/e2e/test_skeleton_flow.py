@@ -208,7 +208,7 @@ async def _portal_session(flow: Flow) -> httpx.AsyncClient:
     """Sign in with a fresh magic link each try, until the portal's read model knows the contact."""
     from uuid import UUID
 
-    from conftest import PORTAL_LINK_SECRET
+    from harness import PORTAL_LINK_SECRET
 
     async def exchange() -> httpx.Response:
         token = portal_link.mint(PORTAL_LINK_SECRET, UUID(flow.tenant), UUID(flow.customer_id), UUID(flow.contact_id),
