@@ -36,6 +36,14 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(500, validation_alias=_env("RAPPORT_RELAY_BATCH_SIZE"))
     relay_idle_poll_s: float = Field(0.05, validation_alias=_env("RAPPORT_RELAY_IDLE_POLL_S"))
     consumer_max_attempts: int = Field(3, validation_alias=_env("RAPPORT_CONSUMER_MAX_ATTEMPTS"))
+    consumer_batch_size: int = Field(
+        500, ge=1, validation_alias=_env("RAPPORT_CONSUMER_BATCH_SIZE"),
+        description="records per consumer transaction (1: one transaction per record)",
+    )
+    consumer_batch_bytes: int = Field(
+        4 * 1024 * 1024, ge=1, validation_alias=_env("RAPPORT_CONSUMER_BATCH_BYTES"),
+        description="upper bound of the record bytes in one consumer transaction",
+    )
 
     @model_validator(mode="after")
     def _derive_database_url(self) -> "ServiceSettings":

@@ -1,43 +1,35 @@
 """The consumer runner every service uses.
 
-One Postgres transaction per record (state + inbox row + outbox rows), offsets committed
-only after it commits, poison records dead-lettered with a reason, transient failures
-(database or broker down) retried without moving the offset.
+Records are taken in batches (bounded by count and bytes). A batch is one Postgres
+transaction with a savepoint per record (state + inbox row + outbox rows); poison records
+roll back only their savepoint and go to the dead-letter topic; offsets are committed
+only after the transaction committed and the dead letters were acknowledged. Transient
+failures (database or broker down) retry the whole batch without moving the offset.
+``batch_size=1`` gives the per-record mode.
 """
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport_shared.bus import codec
-from rapport_shared.bus.codec import PoisonMessage
+from rapport_shared.bus.batch import (
+    TRANSIENT, BatchAbandoned, BatchProcessor, Handler, Item, cut_batches, is_transient,
+)
 from rapport_shared.bus.inbox import Inbox
 from rapport_shared.bus.producer import EventProducer
-from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.observability import (
-    CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLER_LATENCY, bind_event_context,
-    clear_event_context, get_logger,
+    CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLER_LATENCY, get_logger,
 )
 
 log = get_logger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-TRANSIENT = (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT)
+__all__ = ["ConsumerRunner", "Handler", "TRANSIENT", "is_transient", "make_kafka_consumer"]
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -45,9 +37,14 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # Wait for the batch in flight so its offsets are committed before another member takes over.
-        async with self._runner.processing:
-            await self._runner.commit_pending(revoked)
+        # Let the batch in flight finish (or give up, if it is waiting out an outage), then
+        # commit what did commit before another member takes the partitions over.
+        self._runner.revoking = True
+        try:
+            async with self._runner.processing:
+                await self._runner.commit_pending(revoked)
+        finally:
+            self._runner.revoking = False
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=[f"{tp.topic}:{tp.partition}" for tp in assigned])
@@ -67,109 +64,122 @@ class ConsumerRunner:
         service: str,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        batch_size: int = 500,
+        batch_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self._consumer = consumer
         self._topics = list(topics)
-        self._sessions = session_factory
-        self._handler = handler
-        self._inbox = inbox
         self._dead_letters = dead_letters
         self._dlq_topic = dlq_topic
         self._service = service
-        self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
+        self._batch_size = max(1, batch_size)
+        self._batch_bytes = max(1, batch_bytes)
+        self._processor = BatchProcessor(session_factory, handler, inbox, max_attempts=max_attempts,
+                                         retry_backoff_s=retry_backoff_s, should_abandon=self._should_abandon)
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
         self.processing = asyncio.Lock()
+        self.revoking = False
         self.handled = 0
+        self.batches = 0
 
     async def start(self) -> None:
         self._consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
         await self._consumer.start()
 
     def stop(self) -> None:
-        """Ask the loop to finish the record in hand, commit, and return."""
+        """Ask the loop to finish (or abandon, during an outage) the batch in hand, commit, and return."""
         self._stopping.set()
+
+    def _should_abandon(self) -> bool:
+        return self._stopping.is_set() or self.revoking
 
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+                fetched = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
                 async with self.processing:
-                    for tp, records in batches.items():
-                        await self._process_partition(tp, records)
-                    await self.commit_pending()
+                    await self._process_fetched(fetched)
                 await self._record_lag()
         finally:
             async with self.processing:
                 await self.commit_pending()
             await self._consumer.stop()
 
-    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        for record in records:
-            if self._stopping.is_set():
+    async def _process_fetched(self, fetched: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        batches = cut_batches(fetched.values(), self._batch_size, self._batch_bytes)
+        for n, batch in enumerate(batches):
+            if self._should_abandon() or not await self._run_batch(batch):
+                # Fetched but not handled: fetch them again (a rebalance resets positions anyway).
+                self._rewind([r for b in batches[n:] for r in b])
                 return
-            await self._process(record)
-            self._pending[tp] = record.offset + 1
 
-    async def _process(self, record: ConsumerRecord) -> None:
-        started = time.perf_counter()
+    async def _run_batch(self, batch: list[ConsumerRecord]) -> bool:
+        """Handle, dead-letter, commit offsets; False if the batch was abandoned uncommitted."""
         try:
-            envelope = codec.decode(record.value)
-        except PoisonMessage as exc:
-            await self._dead_letter(record, str(exc))
-            return
-        bind_event_context(envelope.correlation_id, envelope.id, envelope.type)
-        try:
-            outcome = await self._handle_with_retries(record, envelope)
-        finally:
-            clear_event_context()
-        EVENTS_CONSUMED.labels(self._service, record.topic, outcome).inc()
-        HANDLER_LATENCY.labels(self._service, record.topic).observe(time.perf_counter() - started)
+            items = await self._processor.process(batch)
+        except BatchAbandoned as exc:
+            log.warning("batch abandoned before commit; its records will be delivered again", error=str(exc))
+            return False
+        # The transaction committed; redelivery from here on is harmless (the inbox), so the
+        # dead letters only have to be acknowledged before the offsets move.
+        if not await self._dead_letter_all([i for i in items if i.outcome == "dead_lettered"]):
+            return False
+        self._account(items)
+        for record in batch:
+            self._pending[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        await self.commit_pending()
+        return True
 
-    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> str:
-        failures = outages = 0
-        while True:
+    async def _dead_letter_all(self, items: list[Item]) -> bool:
+        outages = 0
+        while items:
             try:
-                return await self._handle_once(envelope)
-            except (PoisonMessage, ValidationError) as exc:
-                await self._dead_letter(record, f"{envelope.type}: {exc}")
-                return "dead_lettered"
+                await self._dead_letters.publish_raws((self._dlq_topic, *self._dead_letter(i)) for i in items)
+                return True
             except Exception as exc:  # noqa: BLE001 - classified below
-                if is_transient(exc):
-                    # An outage is not the record's fault: wait it out, never skip the record.
-                    if self._stopping.is_set():
-                        raise
-                    outages += 1
-                    log.warning("transient failure, retrying without committing", error=repr(exc))
-                    await asyncio.sleep(min(5.0, self._retry_backoff_s * 2 ** min(outages, 5)))
-                    continue
-                failures += 1
-                if failures >= self._max_attempts:
-                    log.error("dead-lettering event after repeated failures", error=repr(exc))
-                    await self._dead_letter(record, f"handler failed {failures} times: {type(exc).__name__}: {exc}")
-                    return "dead_lettered"
-                await asyncio.sleep(self._retry_backoff_s * failures)
+                if not is_transient(exc):
+                    raise
+                if self._should_abandon():
+                    log.warning("dead letters not acknowledged; the batch will be delivered again", error=repr(exc))
+                    return False
+                outages += 1
+                await asyncio.sleep(min(5.0, self._retry_backoff_s * 2 ** min(outages, 5)))
+        return True
 
-    async def _handle_once(self, envelope: Envelope) -> str:
-        async with self._sessions() as session, session.begin():
-            if not await self._inbox.claim(session, envelope):
-                return "duplicate"
-            await self._handler(session, envelope)
-        self.handled += 1
-        return "handled"
-
-    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+    def _dead_letter(self, item: Item) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+        record = item.record
         log.warning("dead-lettering record", topic=record.topic, partition=record.partition,
-                    offset=record.offset, reason=reason)
+                    offset=record.offset, reason=item.reason)
         headers = list(record.headers or ()) + [
-            ("dlq_reason", reason.encode()[:4000]),
+            ("dlq_reason", item.reason.encode()[:4000]),
             ("dlq_service", self._service.encode()),
             ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("dlq_time", datetime.now(timezone.utc).isoformat().encode()),
         ]
-        await self._dead_letters.publish_raw(self._dlq_topic, record.key, record.value or b"", headers)
-        EVENTS_DEAD_LETTERED.labels(self._service, record.topic).inc()
+        return record.key, record.value or b"", headers
+
+    def _account(self, items: list[Item]) -> None:
+        self.batches += 1
+        for item in items:
+            topic = item.record.topic
+            EVENTS_CONSUMED.labels(self._service, topic, item.outcome).inc()
+            if item.outcome == "dead_lettered":
+                EVENTS_DEAD_LETTERED.labels(self._service, topic).inc()
+            elif item.outcome == "handled":
+                self.handled += 1
+            if item.envelope is not None:
+                HANDLER_LATENCY.labels(self._service, topic).observe(item.seconds)
+
+    def _rewind(self, records: list[ConsumerRecord]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        assigned = self._consumer.assignment()
+        for tp, offset in first.items():
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
 
     async def commit_pending(self, only: Sequence[TopicPartition] | None = None) -> None:
         offsets = {tp: o for tp, o in self._pending.items() if only is None or tp in only}
@@ -180,8 +190,13 @@ class ConsumerRunner:
         except CommitFailedError as exc:
             # The group moved on; the records will be redelivered and the inbox absorbs them.
             log.warning("offset commit refused after rebalance", error=str(exc))
-        for tp in offsets:
-            self._pending.pop(tp, None)
+        except KafkaError as exc:
+            # Kept pending: the next commit carries them (offsets only move forward).
+            log.warning("offset commit failed; will retry with the next batch", error=repr(exc))
+            return
+        for tp, offset in offsets.items():
+            if self._pending.get(tp) == offset:
+                self._pending.pop(tp, None)
 
     async def _record_lag(self) -> None:
         for tp in self._consumer.assignment():
@@ -192,7 +207,9 @@ class ConsumerRunner:
             CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
 
-def make_kafka_consumer(bootstrap: str, group_id: str, *, client_id: str | None = None) -> AIOKafkaConsumer:
+def make_kafka_consumer(
+    bootstrap: str, group_id: str, *, client_id: str | None = None, max_partition_fetch_bytes: int = 1048576,
+) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
@@ -200,6 +217,7 @@ def make_kafka_consumer(bootstrap: str, group_id: str, *, client_id: str | None 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
         max_poll_interval_ms=300000,
         session_timeout_ms=30000,
         heartbeat_interval_ms=3000,

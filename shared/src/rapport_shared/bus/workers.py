@@ -67,10 +67,12 @@ async def run_consumer(
         dlq_topic=names.dlq(settings.service_name),
         service=settings.service_name,
         max_attempts=settings.consumer_max_attempts,
+        batch_size=settings.consumer_batch_size,
+        batch_bytes=settings.consumer_batch_bytes,
     )
     await runner.start()
     install_stop_signals(runner.stop)
-    log.info("consumer started", topics=list(topics), group=group_id)
+    log.info("consumer started", topics=list(topics), group=group_id, batch_size=settings.consumer_batch_size)
     try:
         await runner.run()
     finally:

@@ -1,0 +1,176 @@
+"""One database transaction for a batch of consumed records, one savepoint per record.
+
+A record that can never succeed (undecodable, unknown version, ``PoisonMessage``, a payload
+that fails validation, or a handler that keeps failing) rolls back only its own savepoint
+and is marked for the dead-letter topic; the others commit together. A transient failure
+(database or broker unreachable, deadlock) rolls the whole batch back and retries it, so
+the caller never moves an offset past work that did not commit.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_shared.bus import codec
+from rapport_shared.bus.codec import PoisonMessage
+from rapport_shared.bus.inbox import Inbox
+from rapport_shared.contracts.envelope import Envelope
+from rapport_shared.observability import bind_event_context, clear_event_context, get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+TRANSIENT = (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
+# Deadlock and serialization failures: another transaction won; the whole batch can simply run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return True
+    return isinstance(exc, TRANSIENT)
+
+
+class BatchAbandoned(Exception):
+    """The batch was given up (stop or rebalance during an outage); nothing of it committed."""
+
+
+@dataclass
+class Item:
+    """One record of a batch and what became of it."""
+
+    record: ConsumerRecord
+    envelope: Envelope | None = None
+    outcome: str = "pending"  # handled | duplicate | dead_lettered
+    reason: str = ""
+    seconds: float = 0.0
+
+    def dead(self, reason: str) -> None:
+        self.outcome, self.reason = "dead_lettered", reason
+
+
+def cut_batches(
+    partitions: Iterable[Sequence[ConsumerRecord]], max_records: int, max_bytes: int
+) -> list[list[ConsumerRecord]]:
+    """Partition after partition (each keeps its order), cut at ``max_records`` or ``max_bytes``.
+
+    A record larger than ``max_bytes`` still forms a batch of its own.
+    """
+    batches: list[list[ConsumerRecord]] = []
+    batch: list[ConsumerRecord] = []
+    size = 0
+    for records in partitions:
+        for record in records:
+            weight = len(record.value or b"") + len(record.key or b"")
+            if batch and (len(batch) >= max_records or size + weight > max_bytes):
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append(record)
+            size += weight
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def decode(record: ConsumerRecord) -> Item:
+    try:
+        return Item(record, codec.decode(record.value))
+    except PoisonMessage as exc:
+        item = Item(record)
+        item.dead(str(exc))
+        return item
+
+
+class BatchProcessor:
+    """Runs ``handler`` for every decodable record of a batch inside one transaction."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], handler: Handler, inbox: Inbox, *,
+        max_attempts: int = 3, retry_backoff_s: float = 0.2, should_abandon: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._sessions = sessions
+        self._handler = handler
+        self._inbox = inbox
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._should_abandon = should_abandon
+
+    async def process(self, records: Sequence[ConsumerRecord]) -> list[Item]:
+        """Handle the batch; returns its items once the transaction committed."""
+        items = [decode(r) for r in records]
+        outages = 0
+        while True:
+            try:
+                await self._transaction(items)
+                return items
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if not is_transient(exc):
+                    raise
+                _reset(items)
+                # An outage is not the records' fault: wait it out, never skip them.
+                if self._should_abandon():
+                    raise BatchAbandoned(repr(exc)) from exc
+                outages += 1
+                log.warning("transient failure, retrying the batch without committing", error=repr(exc),
+                            records=len(items))
+                await asyncio.sleep(min(5.0, self._retry_backoff_s * 2 ** min(outages, 5)))
+
+    async def _transaction(self, items: list[Item]) -> None:
+        async with self._sessions() as session, session.begin():
+            for item in items:
+                if item.envelope is not None:
+                    await self._one(session, item)
+
+    async def _one(self, session: AsyncSession, item: Item) -> None:
+        envelope = item.envelope
+        bind_event_context(envelope.correlation_id, envelope.id, envelope.type)
+        started = time.perf_counter()
+        try:
+            await self._attempts(session, item)
+        finally:
+            # A fresh identity map per record, as if each had its own session.
+            session.expunge_all()
+            item.seconds = time.perf_counter() - started
+            clear_event_context()
+
+    async def _attempts(self, session: AsyncSession, item: Item) -> None:
+        failures = 0
+        while True:
+            try:
+                async with session.begin_nested():
+                    if not await self._inbox.claim(session, item.envelope):
+                        item.outcome = "duplicate"
+                        return
+                    await self._handler(session, item.envelope)
+                item.outcome = "handled"
+                return
+            except (PoisonMessage, ValidationError) as exc:
+                item.dead(f"{item.envelope.type}: {exc}")
+                return
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if is_transient(exc):
+                    raise
+                failures += 1
+                if failures >= self._max_attempts:
+                    log.error("dead-lettering event after repeated failures", error=repr(exc))
+                    item.dead(f"handler failed {failures} times: {type(exc).__name__}: {exc}")
+                    return
+                await asyncio.sleep(self._retry_backoff_s * failures)
+
+
+def _reset(items: list[Item]) -> None:
+    """The transaction rolled back: every decodable record is undone and will run again."""
+    for item in items:
+        if item.envelope is not None:
+            item.outcome, item.reason = "pending", ""

@@ -1,0 +1,118 @@
+"""The batch processor against real Postgres: one transaction per batch, one savepoint per record."""
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import insert, text
+
+from rapport_shared.bus import codec
+from rapport_shared.bus.batch import BatchAbandoned, BatchProcessor
+from rapport_shared.bus.codec import PoisonMessage
+from rapport_shared.bus.inbox import Inbox
+from rapport_shared.contracts import make_event
+from rapport_shared.contracts.invoice import InvoiceIssuedV1
+
+pytestmark = pytest.mark.integration
+
+
+def issued(number: str):
+    customer = uuid4()
+    payload = InvoiceIssuedV1(
+        invoice_id=uuid4(), customer_id=customer, number=number, issue_date=date(2026, 1, 1),
+        due_date=date(2026, 2, 1), currency="USD", amount_total=Decimal("10"), open_amount=Decimal("10"),
+        status="open",
+    )
+    return make_event(payload, source="/test", tenant_id=uuid4(), customer_key=customer)
+
+
+def records(*values: bytes) -> list[ConsumerRecord]:
+    return [ConsumerRecord("t", 0, n, 0, 0, b"k", v, None, 1, len(v), []) for n, v in enumerate(values)]
+
+
+class Effects:
+    """A handler that writes one effect per event, tagged with the transaction it ran in."""
+
+    def __init__(self, scratch, *, outage_on: str = "", outages: int = 1):
+        self.scratch, self.calls, self.outage_on, self.outages = scratch, Counter(), outage_on, outages
+
+    async def handle(self, session, envelope):
+        number = envelope.data["number"]
+        self.calls[number] += 1
+        txid = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+        await session.execute(insert(self.scratch.effects).values(event_id=envelope.id, note=f"{number}|{txid}"))
+        if number.startswith("poison"):
+            raise PoisonMessage("this invoice can never be booked")
+        if number == self.outage_on and self.outages:
+            self.outages -= 1
+            raise ConnectionError("database went away")
+
+    async def committed(self) -> list[tuple[str, str]]:
+        async with self.scratch.engine.connect() as conn:
+            rows = await conn.execute(text(f"SELECT note FROM {self.scratch.schema}.effects ORDER BY id"))
+            return [tuple(note.split("|")) for (note,) in rows]
+
+
+def processor(scratch, effects, **kwargs):
+    return BatchProcessor(scratch.sessions, effects.handle, Inbox(scratch.schema, "batch-test"),
+                          max_attempts=2, retry_backoff_s=0.01, **kwargs)
+
+
+async def test_a_poison_record_rolls_back_only_its_savepoint_and_the_rest_commits_in_one_transaction(scratch):
+    effects = Effects(scratch)
+    good = [issued(f"good-{n}") for n in range(6)]
+    poison = issued("poison-1")
+    batch = records(*(codec.encode(e) for e in good[:3]), codec.encode(poison), b"{garbage",
+                    *(codec.encode(e) for e in good[3:]), codec.encode(good[0]))
+
+    items = await processor(scratch, effects).process(batch)
+
+    assert [i.outcome for i in items] == ["handled"] * 3 + ["dead_lettered"] * 2 + ["handled"] * 3 + ["duplicate"]
+    assert items[3].reason.startswith("rapport.invoice.issued.v1: this invoice can never be booked")
+    assert items[4].reason.startswith("malformed envelope")
+    committed = await effects.committed()
+    assert [number for number, _ in committed] == [f"good-{n}" for n in range(6)]
+    assert len({txid for _, txid in committed}) == 1, "the batch should be one transaction"
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 6  # the poison's claim rolled back too
+
+
+async def test_a_transient_failure_rolls_back_and_reruns_the_whole_batch_with_one_effect_each(scratch):
+    effects = Effects(scratch, outage_on="good-2")
+    batch = records(*(codec.encode(issued(f"good-{n}")) for n in range(4)))
+
+    items = await processor(scratch, effects).process(batch)
+
+    assert [i.outcome for i in items] == ["handled"] * 4
+    # Records before the outage ran twice (the first run rolled back), the ones after it once.
+    assert effects.calls == {"good-0": 2, "good-1": 2, "good-2": 2, "good-3": 1}
+    committed = await effects.committed()
+    assert sorted(number for number, _ in committed) == [f"good-{n}" for n in range(4)]
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 4
+
+
+async def test_an_outage_while_stopping_abandons_the_batch_and_commits_nothing(scratch):
+    effects = Effects(scratch, outage_on="good-1", outages=10)
+    batch = records(*(codec.encode(issued(f"good-{n}")) for n in range(3)))
+
+    with pytest.raises(BatchAbandoned):
+        await processor(scratch, effects, should_abandon=lambda: True).process(batch)
+
+    assert await effects.committed() == []
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 0
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts(scratch):
+    async def broken(session, envelope):
+        await session.execute(insert(scratch.effects).values(event_id=envelope.id, note="half"))
+        if envelope.data["number"] == "bug":
+            raise RuntimeError("the handler cannot cope")
+
+    batch = records(codec.encode(issued("bug")), codec.encode(issued("fine")))
+    items = await BatchProcessor(scratch.sessions, broken, Inbox(scratch.schema, "batch-test"),
+                                 max_attempts=2, retry_backoff_s=0.01).process(batch)
+
+    assert [i.outcome for i in items] == ["dead_lettered", "handled"]
+    assert items[0].reason == "handler failed 2 times: RuntimeError: the handler cannot cope"
+    assert await scratch.count("SELECT count(*) FROM {schema}.effects") == 1
