@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import insert
 
 from rapport_shared.bus import codec
+from rapport_shared.bus.codec import PoisonMessage
 from rapport_shared.bus.consumer import ConsumerRunner, make_kafka_consumer
 from rapport_shared.bus.inbox import Inbox
 from rapport_shared.bus.producer import EventProducer, make_kafka_producer
@@ -28,24 +29,26 @@ def issued(note: str = "ok"):
 
 
 class Harness:
-    def __init__(self, infra, scratch, group):
+    def __init__(self, infra, scratch, group, topic: str = "invoice"):
         self.infra, self.scratch, self.group = infra, scratch, group
-        self.topic = infra.topic("invoice")
+        self.topic = infra.topic(topic)
         self.dlq = infra.topic(f"dlq.{group}")
 
     async def handler(self, session, envelope):
         if envelope.data["number"] == "explode":
             raise RuntimeError("the handler cannot cope")
         await session.execute(insert(self.scratch.effects).values(event_id=envelope.id, note=envelope.data["number"]))
+        if envelope.data["number"] == "poison":
+            raise PoisonMessage("this invoice can never be booked")  # after a write, which must roll back
 
-    async def runner(self):
+    async def runner(self, batch_size: int = 500):
         dead = EventProducer(make_kafka_producer(self.infra.bootstrap), "test")
         await dead.start()
         runner = ConsumerRunner(
             consumer=make_kafka_consumer(self.infra.bootstrap, self.infra.topic(self.group)),
             topics=[self.topic], session_factory=self.scratch.sessions, handler=self.handler,
             inbox=Inbox(self.scratch.schema, self.group), dead_letters=dead, dlq_topic=self.dlq,
-            service="test", max_attempts=2, retry_backoff_s=0.01,
+            service="test", max_attempts=2, retry_backoff_s=0.01, batch_size=batch_size,
         )
         await runner.start()
         return runner, dead
@@ -75,7 +78,7 @@ async def run_until(runner, condition, timeout=30.0):
         await task
 
 
-async def _create_dlq(infra, name):
+async def _create_topic(infra, name):
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
@@ -117,7 +120,7 @@ async def _fine_handled(h):
 
 async def test_poison_and_failing_records_are_dead_lettered_and_the_consumer_keeps_going(infra, scratch):
     h = Harness(infra, scratch, f"g{uuid4().hex[:6]}")
-    await _create_dlq(infra, h.dlq)
+    await _create_topic(infra, h.dlq)
     bad_version = codec.encode(issued()).replace(b"rapport.invoice.issued.v1", b"rapport.invoice.issued.v7")
     await h.publish(b"{not json", bad_version, codec.encode(issued("explode")), codec.encode(issued("fine")))
     runner, dead = await h.runner()
@@ -135,3 +138,43 @@ async def test_poison_and_failing_records_are_dead_lettered_and_the_consumer_kee
     assert "unsupported version 7 of rapport.invoice.issued" in reasons[1]
     assert "handler failed 2 times: RuntimeError: the handler cannot cope" in reasons[2]
     assert await h.effects("WHERE note = 'fine'") == 1
+
+
+async def _dlq_end(infra, topic):
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        return (await consumer.end_offsets([tp]))[tp]
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("batch_size", [500, 1])
+async def test_poison_in_the_middle_of_a_batch_leaves_the_others_committed_exactly_once(infra, scratch, batch_size):
+    # A topic of its own: earlier tests' records on the shared one would be read from the start too.
+    h = Harness(infra, scratch, f"g{uuid4().hex[:6]}", topic=f"mid{uuid4().hex[:6]}")
+    await _create_topic(infra, h.topic)
+    await _create_topic(infra, h.dlq)
+    good = [issued(f"good-{n}") for n in range(11)]
+    await h.publish(*(codec.encode(e) for e in good[:5]), codec.encode(issued("poison")),
+                    *(codec.encode(e) for e in good[5:10]), b"{garbage", codec.encode(good[10]), codec.encode(good[3]))
+    runner, dead = await h.runner(batch_size)
+    await run_until(runner, lambda: _at_least(h, 11))
+    await dead.stop()
+    assert runner.outcomes == {"handled": 11, "dead_lettered": 2, "duplicate": 1}
+    assert await _dlq_end(infra, h.dlq) == 2  # acknowledged before the offsets moved
+    assert await h.effects() == 11
+    assert await h.effects("WHERE note = 'poison'") == 0
+    assert await scratch.count("SELECT count(DISTINCT event_id) FROM {schema}.inbox") == 11
+    if batch_size > 1:
+        assert runner.batches < 14, "the records should have been taken in batches"
+
+    # The offsets were committed: the next member of the group sees only what comes after.
+    again, dead = await h.runner(batch_size)
+    await h.publish(codec.encode(issued("later")))
+    await run_until(again, lambda: _at_least(h, 12))
+    await dead.stop()
+    assert again.outcomes == {"handled": 1}

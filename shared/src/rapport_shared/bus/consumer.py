@@ -10,6 +10,7 @@ failures (database or broker down) retry the whole batch without moving the offs
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -83,6 +84,7 @@ class ConsumerRunner:
         self.revoking = False
         self.handled = 0
         self.batches = 0
+        self.outcomes: Counter[str] = Counter()
 
     async def start(self) -> None:
         self._consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
@@ -164,6 +166,7 @@ class ConsumerRunner:
         self.batches += 1
         for item in items:
             topic = item.record.topic
+            self.outcomes[item.outcome] += 1
             EVENTS_CONSUMED.labels(self._service, topic, item.outcome).inc()
             if item.outcome == "dead_lettered":
                 EVENTS_DEAD_LETTERED.labels(self._service, topic).inc()
