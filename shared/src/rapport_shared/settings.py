@@ -33,7 +33,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("RAPPORT_LOG_LEVEL"))
     log_json: bool = Field(True, validation_alias=_env("RAPPORT_LOG_JSON"))
     startup_timeout_s: float = Field(120.0, validation_alias=_env("RAPPORT_STARTUP_TIMEOUT_S"))
-    relay_batch_size: int = Field(500, validation_alias=_env("RAPPORT_RELAY_BATCH_SIZE"))
+    relay_batch_size: int = Field(
+        5000, ge=1, validation_alias=_env("RAPPORT_RELAY_BATCH_SIZE"), description="outbox rows per relay transaction",
+    )
     relay_idle_poll_s: float = Field(0.05, validation_alias=_env("RAPPORT_RELAY_IDLE_POLL_S"))
     consumer_max_attempts: int = Field(3, validation_alias=_env("RAPPORT_CONSUMER_MAX_ATTEMPTS"))
     consumer_batch_size: int = Field(

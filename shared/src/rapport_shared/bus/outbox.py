@@ -9,7 +9,7 @@ from sqlalchemy import MetaData, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from rapport_shared.bus import codec
-from rapport_shared.bus.producer import EventProducer
+from rapport_shared.bus.producer import EventProducer, wait_all
 from rapport_shared.bus.tables import OUTBOX_LANES, outbox_table
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.envelope import Envelope
@@ -51,24 +51,28 @@ class Outbox:
 
 
 class OutboxRelay:
-    """Publishes committed outbox rows with the idempotent producer, then deletes them.
+    """Publishes committed outbox rows with the idempotent producer, deleting them in the same transaction.
 
     Lanes are claimed with transaction-scoped advisory locks and rows with
     ``FOR UPDATE SKIP LOCKED``, so several relays can run side by side without
-    reordering one customer's events. A crash after publishing and before the delete
-    republishes the batch; consumers' inboxes make that harmless.
+    reordering one customer's events. One transaction claims up to ``batch_size`` rows in
+    chunks of ``chunk_size``: each chunk is deleted and returned by one statement and
+    handed to the producer without waiting, so Kafka sends one chunk while the next is
+    read; the transaction commits only once every record is acknowledged. A crash before
+    that commit restores the rows and republishes them; consumers' inboxes make that harmless.
     """
 
     def __init__(
         self, engine: AsyncEngine, schema: str, producer: EventProducer, service: str,
-        *, batch_size: int = 500, idle_poll_s: float = 0.05,
+        *, batch_size: int = 500, idle_poll_s: float = 0.05, chunk_size: int = 1000,
     ) -> None:
         self._engine = engine
         self._schema = schema
         self.table = outbox_table(MetaData(schema=schema))
         self._producer = producer
         self._service = service
-        self._batch_size = batch_size
+        self._batch_size = max(1, batch_size)
+        self._chunk_size = max(1, min(chunk_size, self._batch_size))
         self._idle_poll_s = idle_poll_s
         self._stopping = asyncio.Event()
 
@@ -78,19 +82,40 @@ class OutboxRelay:
             lanes = await self._claim_lanes(conn)
             if not lanes:
                 return 0
-            rows = (await conn.execute(
-                select(self.table.c.id, self.table.c.topic, self.table.c.key, self.table.c.value)
-                .where(self.table.c.lane.in_(lanes))
-                .order_by(self.table.c.id)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            )).all()
-            if not rows:
-                return 0
-            await self._producer.publish_many((r.topic, r.key, r.value) for r in rows)
-            await conn.execute(delete(self.table).where(self.table.c.id.in_([r.id for r in rows])))
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
-        return len(rows)
+            sent = await self._send_lanes(conn, lanes)
+        if sent:
+            OUTBOX_PUBLISHED.labels(self._service).inc(sent)
+        return sent
+
+    async def _send_lanes(self, conn: AsyncConnection, lanes: list[int]) -> int:
+        sending: list[asyncio.Future[int]] = []
+        sent = 0
+        try:
+            while sent < self._batch_size:
+                limit = min(self._chunk_size, self._batch_size - sent)
+                rows = await self._take(conn, lanes, limit)
+                if rows:
+                    sending.append(await self._producer.enqueue_many((r.topic, r.key, r.value) for r in rows))
+                    sent += len(rows)
+                if len(rows) < limit:
+                    break
+            await wait_all(sending)
+        except BaseException:
+            for waiting in sending:
+                waiting.cancel()  # the transaction rolls back; these rows will be sent again
+            raise
+        return sent
+
+    async def _take(self, conn: AsyncConnection, lanes: list[int], limit: int) -> list:
+        """Delete and return the oldest rows of our lanes, in id order (commit order within a key)."""
+        t = self.table
+        claim = (select(t.c.id).where(t.c.lane.in_(lanes)).order_by(t.c.id).limit(limit)
+                 .with_for_update(skip_locked=True))
+        rows = (await conn.execute(
+            delete(t).where(t.c.id.in_(claim)).returning(t.c.id, t.c.topic, t.c.key, t.c.value)
+        )).all()
+        rows.sort(key=lambda r: r.id)  # RETURNING promises no order
+        return rows
 
     async def _claim_lanes(self, conn: AsyncConnection) -> list[int]:
         result = await conn.execute(

@@ -50,19 +50,33 @@ class EventProducer:
         return await self.publish_raws((topic, key, value, None) for topic, key, value in records)
 
     async def publish_raws(self, records: Iterable[tuple[str, bytes | None, bytes, Headers | None]]) -> int:
-        """Enqueue every record first (the producer batches them with linger), then await all acks.
+        """Send a batch (with headers) and wait for every acknowledgement; per-key order is kept."""
+        return await (await self.enqueue_many(records))
+
+    async def enqueue_many(self, records: Iterable[tuple]) -> asyncio.Future[int]:
+        """Hand ``(topic, key, value[, headers])`` records to the producer in order, without awaiting acks.
 
         ``send`` appends to the partition's batch in call order and the idempotent producer
-        keeps that order on the wire, so per-key order holds without awaiting record by record.
+        keeps that order on the wire, so per-key order holds while the producer batches with
+        linger. The returned future resolves to the count once every record is acknowledged,
+        or raises the first failure.
         """
         futures, topics = [], Counter()
-        for topic, key, value, headers in records:
-            futures.append(await self._producer.send(topic, value=value, key=key, headers=headers))
+        for topic, key, value, *headers in records:
+            futures.append(await self._producer.send(topic, value=value, key=key, headers=headers[0] if headers else None))
             topics[topic] += 1
-        # Every acknowledgement is awaited even when one fails, so none is left unobserved.
-        failures = [r for r in await asyncio.gather(*futures, return_exceptions=True) if isinstance(r, BaseException)]
-        if failures:
-            raise failures[0]
+        return asyncio.ensure_future(self._acknowledged(futures, topics))
+
+    async def _acknowledged(self, futures: list[asyncio.Future], topics: Counter) -> int:
+        await wait_all(futures)
         for topic, count in topics.items():
             EVENTS_PRODUCED.labels(self._service, topic).inc(count)
         return len(futures)
+
+
+async def wait_all(futures: list[asyncio.Future]) -> None:
+    """Wait for every future, then raise the first failure, so none is left unobserved."""
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
