@@ -18,11 +18,12 @@ from rapport_shared.time import Clock, SystemClock
 from rapport_shared.web import Readiness, error_body, install_common
 
 from rapport_portal.adapters.files import LocalFileStore
+from rapport_portal.adapters.hot_reads import HotReads
 from rapport_portal.adapters.stripe_checkout import StripeCheckout
 from rapport_portal.config import Settings
 from rapport_portal.domain import errors
 from rapport_portal.domain.plans import PlanLimits
-from rapport_portal.domain.ratelimit import SlidingWindow
+from rapport_portal.domain.ratelimit import RateLimit
 from rapport_portal.entrypoints.api import account_routes, action_routes, admin_routes, auth_routes
 from rapport_portal.entrypoints.web import routes as web_routes
 from rapport_portal.service_layer import projections
@@ -48,8 +49,9 @@ def build_portal(settings: Settings, engine: AsyncEngine, clock: Clock | None = 
         upload_max_bytes=settings.upload_max_bytes,
         checkout=checkout or StripeCheckout(settings.stripe_api_key, settings.stripe_api_base),
         files=LocalFileStore(settings.upload_dir),
-        login_per_ip=SlidingWindow(clock, settings.login_per_ip_per_minute, timedelta(minutes=1)),
-        login_per_email=SlidingWindow(clock, settings.login_per_email_per_hour, timedelta(hours=1)),
+        login_per_ip=RateLimit("ip", settings.login_per_ip_per_minute, timedelta(minutes=1)),
+        login_per_email=RateLimit("email", settings.login_per_email_per_hour, timedelta(hours=1)),
+        hot=HotReads(settings.database_url, settings.db_schema),
     )
 
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, checkout: Chec
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
         yield
+        await app.state.portal.hot.close()
         await engine.dispose()
 
     app = FastAPI(title="Rapport portal-api", version="1.0.0", lifespan=lifespan,

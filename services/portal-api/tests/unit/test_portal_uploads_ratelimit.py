@@ -5,11 +5,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rapport_shared.time import ManualClock
 
 from rapport_portal.adapters.files import LocalFileStore
 from rapport_portal.domain.errors import Invalid, RateLimited
-from rapport_portal.domain.ratelimit import SlidingWindow
+from rapport_portal.domain.ratelimit import RateLimit
 from rapport_portal.domain.uploads import check_upload, display_name, sniff
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
@@ -63,14 +62,32 @@ def test_file_store_uses_its_own_names_inside_its_root(tmp_path):
             store.read(hostile)
 
 
-def test_sliding_window_limits_then_forgets():
-    clock = ManualClock(datetime(2026, 6, 15, tzinfo=timezone.utc))
-    window = SlidingWindow(clock, limit=3, window=timedelta(minutes=1))
-    for _ in range(3):
-        window.hit("ip:1")
+T0 = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+PER_MINUTE = RateLimit("ip", limit=3, window=timedelta(minutes=1))
+
+
+def test_rate_limit_windows_are_aligned_the_same_in_every_worker():
+    assert PER_MINUTE.window_start(T0 + timedelta(seconds=59)) == T0
+    assert PER_MINUTE.window_start(T0 + timedelta(seconds=60)) == T0 + timedelta(minutes=1)
+    hourly = RateLimit("email", 5, timedelta(hours=1))
+    assert hourly.window_start(T0 + timedelta(minutes=59)) == T0
+
+
+def test_rate_limit_allows_the_budget_then_refuses_with_the_wait():
+    now = T0 + timedelta(seconds=30)
+    for hits in (1, 2, 3):
+        PER_MINUTE.check(now, hits, 0)
     with pytest.raises(RateLimited) as err:
-        window.hit("ip:1")
-    assert 1 <= err.value.retry_after_s <= 61
-    window.hit("ip:2")  # other keys are not affected
-    clock.advance(timedelta(seconds=61))
-    window.hit("ip:1")
+        PER_MINUTE.check(now, 4, 0)
+    # Next window at 60 s; there the 4 hits weigh 4 * (1 - f) + 1 <= 3 once f >= 1/2: 90 s from T0.
+    assert err.value.retry_after_s == 60
+
+
+def test_rate_limit_weighs_the_previous_window_so_a_boundary_burst_gets_no_double_budget():
+    just_after = T0 + timedelta(seconds=1)  # previous window still overlaps 59/60
+    with pytest.raises(RateLimited):
+        PER_MINUTE.check(just_after, 1, 3)
+    PER_MINUTE.check(T0 + timedelta(seconds=45), 1, 3)  # 3 * 0.25 + 1 <= 3
+    with pytest.raises(RateLimited) as err:
+        PER_MINUTE.check(T0 + timedelta(seconds=30), 2, 4)  # 4 * 0.5 + 2 > 3
+    assert err.value.retry_after_s == 30  # a third hit fits when the previous window has faded out

@@ -142,3 +142,19 @@ plan_limits = Table(
     _uuid("tenant_id", primary_key=True), Column("max_instalments", Integer, nullable=False),
     Column("max_days", Integer, nullable=False),
 )
+
+# Bumped by a trigger (migration 0003) whenever one of a customer's invoice rows changes, in the
+# same transaction: a response cached under a version is stale exactly when the version moved.
+read_versions = Table(
+    "read_versions", metadata,
+    _uuid("tenant_id", primary_key=True), _uuid("customer_id", primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+# Sign-in attempts per key and fixed window, shared by every worker (sliding estimate in the domain).
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("key", String(200), primary_key=True), _ts("window_start", primary_key=True),
+    Column("hits", Integer, nullable=False), _ts("expires_at", nullable=False),
+    Index("ix_rate_limits_expires_at", "expires_at"),
+)

@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_portal.adapters.orm import audit_log, contacts, credit_notes, documents, plan_limits, requests, sessions, used_links
+from rapport_portal.adapters.orm import (
+    audit_log, contacts, credit_notes, documents, plan_limits, rate_limits, requests, sessions, used_links,
+)
 
 
 async def claim_link(session: AsyncSession, nonce: str, tenant_id: UUID, contact_id: UUID,
@@ -100,3 +102,25 @@ async def set_plan_limits(session: AsyncSession, tenant_id: UUID, max_instalment
 async def update_contact(session: AsyncSession, tenant_id: UUID, contact_id: UUID, changes: dict[str, Any]) -> None:
     c = contacts.c
     await session.execute(update(contacts).where(c.tenant_id == tenant_id, c.contact_id == contact_id).values(**changes))
+
+
+async def count_attempt(session: AsyncSession, key: str, window_start: datetime, previous_start: datetime,
+                        expires_at: datetime) -> tuple[int, int]:
+    """Count one attempt in ``key``'s current window; (hits in this window, hits in the previous one).
+
+    One atomic upsert, so concurrent workers never lose a count.
+    """
+    r, prev = rate_limits.c, rate_limits.alias("prev").c
+    previous = select(prev.hits).where(prev.key == key, prev.window_start == previous_start).scalar_subquery()
+    statement = insert(rate_limits).values(key=key, window_start=window_start, hits=1, expires_at=expires_at)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key", "window_start"], set_={"hits": r.hits + 1}).returning(r.hits, previous)
+    current, before = (await session.execute(statement)).one()
+    return current, before or 0
+
+
+async def forget_old_attempts(session: AsyncSession, now: datetime, batch: int = 100) -> None:
+    """Drop a bounded batch of expired counters (each attempt tidies a little; no sweeper process)."""
+    r = rate_limits.c
+    expired = select(r.key, r.window_start).where(r.expires_at < now).limit(batch)
+    await session.execute(delete(rate_limits).where(tuple_(r.key, r.window_start).in_(expired)))

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_portal.adapters.orm import (
@@ -18,7 +16,6 @@ SORTS = {
     "due_date": invoices.c.due_date, "issue_date": invoices.c.issue_date, "number": invoices.c.number,
     "amount": invoices.c.amount_total, "open_amount": invoices.c.open_amount,
 }
-_LIST_COLUMNS = [c for c in invoices.c if c.name not in ("tenant_id", "customer_id", "version")]
 
 
 @dataclass(frozen=True)
@@ -39,42 +36,6 @@ class InvoiceQuery:
 
 def _mine(table, scope: Scope):
     return and_(table.c.tenant_id == scope.tenant_id, table.c.customer_id == scope.customer_id)
-
-
-def _status_filter(status: str):
-    c = invoices.c
-    open_ = and_(c.status.in_(("open", "partially_paid")), c.open_amount > 0)
-    overdue = and_(open_, c.due_date < bindparam("today"))
-    return {"open": open_, "overdue": overdue, "paid": c.status == "paid"}.get(status)
-
-
-@lru_cache(maxsize=128)
-def _list_statement(status: str, searching: bool, sort: str, descending: bool):
-    """Built once per shape, with bound parameters: building a Core statement costs more than running it."""
-    c = invoices.c
-    where = [c.tenant_id == bindparam("tenant_id"), c.customer_id == bindparam("customer_id")]
-    if (condition := _status_filter(status)) is not None:
-        where.append(condition)
-    if searching:
-        where.append(or_(c.number.ilike(bindparam("pattern")), c.po_number.ilike(bindparam("pattern"))))
-    order = SORTS[sort].desc() if descending else SORTS[sort].asc()
-    page = (select(*_LIST_COLUMNS, func.count().over().label("total")).where(*where)
-            .order_by(order, c.invoice_id).limit(bindparam("limit")).offset(bindparam("offset")))
-    return page, select(func.count()).select_from(invoices).where(*where)
-
-
-async def list_invoices(session: AsyncSession, scope: Scope, q: InvoiceQuery, today: date) -> tuple[list, int]:
-    """One page and the total in one round trip; rows stay read-only mappings (no copy on the hot path)."""
-    page, count = _list_statement(q.status, bool(q.search), q.sort, q.descending)
-    params = {"tenant_id": scope.tenant_id, "customer_id": scope.customer_id, "limit": q.limit, "offset": q.offset}
-    if q.status == "overdue":
-        params["today"] = today
-    if q.search:
-        params["pattern"] = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = (await session.execute(page, params)).mappings().all()
-    if rows:
-        return rows, rows[0]["total"]
-    return rows, (await session.execute(count, {k: v for k, v in params.items() if k not in ("limit", "offset")})).scalar_one()
 
 
 async def invoice(session: AsyncSession, scope: Scope, invoice_id: UUID) -> dict | None:

@@ -1,30 +1,45 @@
-"""Sliding-window rate limits for sign-in, on an injected clock."""
+"""Sign-in rate limits: a sliding-window estimate over two fixed-window counters.
+
+The counters live in Postgres so every worker shares them; this module only decides. The
+estimate weighs the previous window by how much of it still overlaps the sliding window, so
+a burst straddling a window boundary cannot get twice the budget.
+"""
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime, timedelta
-
-from rapport_shared.time import Clock
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from rapport_portal.domain.errors import RateLimited
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-class SlidingWindow:
-    def __init__(self, clock: Clock, limit: int, window: timedelta) -> None:
-        self._clock = clock
-        self._limit = limit
-        self._window = window
-        self._hits: dict[str, deque[datetime]] = {}
 
-    def hit(self, key: str) -> None:
-        """Count one attempt for ``key``; raise :class:`RateLimited` past the limit."""
-        now = self._clock.now()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self._window:
-            hits.popleft()
-        if len(hits) >= self._limit:
-            retry = int((hits[0] + self._window - now).total_seconds()) + 1
-            raise RateLimited("too many sign-in attempts; try again later", retry)
-        hits.append(now)
-        if len(self._hits) > 100_000:  # bound memory under a spray of keys
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self._window}
+@dataclass(frozen=True)
+class RateLimit:
+    name: str  # part of the counter key: "ip" or "email"
+    limit: int
+    window: timedelta
+
+    def window_start(self, now: datetime) -> datetime:
+        """Start of the fixed window containing ``now`` (aligned on the epoch, the same in every worker)."""
+        elapsed = (now - EPOCH) // self.window
+        return EPOCH + elapsed * self.window
+
+    def check(self, now: datetime, current_hits: int, previous_hits: int) -> None:
+        """Raise :class:`RateLimited` when this attempt (already counted in ``current_hits``) is one too many."""
+        overlap = 1 - (now - self.window_start(now)) / self.window
+        if previous_hits * overlap + current_hits <= self.limit:
+            return
+        raise RateLimited("too many sign-in attempts; try again later", self.retry_after(now, current_hits, previous_hits))
+
+    def retry_after(self, now: datetime, current_hits: int, previous_hits: int) -> int:
+        """Whole seconds until one more attempt would fit (if nothing else is tried meanwhile)."""
+        start = self.window_start(now)
+        if current_hits + 1 <= self.limit and previous_hits:
+            # Room in this window once the previous window's weight has faded enough.
+            free_at = start + self.window * (1 - (self.limit - current_hits - 1) / previous_hits)
+        else:
+            # In the next window this one becomes the previous, and must fade the same way.
+            free_at = start + self.window * (2 - max(0, self.limit - 1) / max(current_hits, 1))
+        return max(1, math.ceil(min((free_at - now).total_seconds(), 2 * self.window.total_seconds())))

@@ -14,12 +14,10 @@ from rapport_shared.observability import get_logger
 
 from rapport_portal.adapters import portal_state, queries
 from rapport_portal.domain.errors import NotFound, Unauthorized
+from rapport_portal.domain.ratelimit import RateLimit
 from rapport_portal.service_layer.context import Portal, Principal
 
 log = get_logger(__name__)
-
-# A session looked up once is trusted this long in this process; logout here evicts it at once.
-SESSION_CACHE_S = 30
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ async def admin_mint_link(portal: Portal, tenant_id, contact_id) -> tuple[str, s
 async def request_magic_link(portal: Portal, email: str, ip: str | None) -> None:
     """Send a link to every active contact with this address; say nothing about whether any exists."""
     email = email.strip().lower()
-    portal.login_per_ip.hit(f"ip:{ip}")
-    portal.login_per_email.hit(f"email:{email}")
+    await count_attempt(portal, portal.login_per_ip, ip or "unknown")
+    await count_attempt(portal, portal.login_per_email, email)
     async with portal.unit_of_work() as session:
         for contact in await queries.contacts_by_email(session, email):
             token, expires_at = mint_link(portal, contact["tenant_id"], contact["customer_id"], contact["contact_id"])
@@ -72,7 +70,7 @@ async def request_magic_link(portal: Portal, email: str, ip: str | None) -> None
 
 async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:
     """Trade a magic link for a session, once."""
-    portal.login_per_ip.hit(f"ip:{ip}")
+    await count_attempt(portal, portal.login_per_ip, ip or "unknown")
     now = portal.clock.now()
     try:
         claims = portal_link.verify(portal.link_secret, token, now)
@@ -104,26 +102,28 @@ def _new_session(portal: Portal, claims: portal_link.PortalClaims, ip: str | Non
     return NewSession(token, csrf, expires_at, who)
 
 
-async def authenticate(portal: Portal, token: str, ip: str | None) -> Principal:
-    hashed = token_hash(token)
+async def count_attempt(portal: Portal, limit: RateLimit, subject: str) -> None:
+    """Count a sign-in attempt in Postgres (shared by every worker); committed even when refused."""
     now = portal.clock.now()
-    cached = portal.session_cache.get(hashed)
-    if cached and cached[1] > now:
-        return Principal(**{**cached[0].__dict__, "ip": ip})
-    async with portal.reads() as session:
-        row = await portal_state.find_session(session, hashed, now)
+    start = limit.window_start(now)
+    async with portal.unit_of_work() as session:
+        current, previous = await portal_state.count_attempt(
+            session, f"{limit.name}:{subject}", start, start - limit.window, start + 2 * limit.window)
+        await portal_state.forget_old_attempts(session, now)
+    limit.check(now, current, previous)
+
+
+async def authenticate(portal: Portal, token: str, ip: str | None) -> Principal:
+    """The live session behind a token, read from Postgres each time: revocation holds in every worker."""
+    hashed = token_hash(token)
+    row = await portal.hot.session(hashed, portal.clock.now())
     if row is None:
-        portal.session_cache.pop(hashed, None)
         raise Unauthorized("not signed in or session expired")
-    who = Principal(row["tenant_id"], row["customer_id"], row["contact_id"], hashed, row["csrf_token"], ip)
-    if len(portal.session_cache) > 50_000:
-        portal.session_cache.clear()
-    portal.session_cache[hashed] = (who, min(row["expires_at"], now + timedelta(seconds=SESSION_CACHE_S)))
-    return who
+    return Principal(row["tenant_id"], row["customer_id"], row["contact_id"], hashed,
+                     row["csrf_token"], ip, row["read_version"])
 
 
 async def logout(portal: Portal, who: Principal) -> None:
-    portal.session_cache.pop(who.session_hash, None)
     async with portal.unit_of_work() as session:
         await portal_state.revoke_session(session, who.session_hash, portal.clock.now())
         await portal.audit(session, who, "signed_out")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,9 +15,11 @@ from rapport_shared.contracts.envelope import make_event
 from rapport_shared.time import Clock
 
 from rapport_portal.adapters import portal_state
+from rapport_portal.adapters.hot_reads import HotReads
 from rapport_portal.domain.checkout import CheckoutRequest, CheckoutSession
 from rapport_portal.domain.plans import PlanLimits
-from rapport_portal.domain.ratelimit import SlidingWindow
+from rapport_portal.domain.ratelimit import RateLimit
+from rapport_portal.service_layer.response_cache import ResponseCache
 
 SOURCE = "portal-api"
 
@@ -33,6 +34,7 @@ class Principal:
     session_hash: str
     csrf_token: str
     ip: str | None = None
+    read_version: int = 0  # of the customer's invoice list, read with the session
 
 
 class CheckoutGateway(Protocol):
@@ -59,9 +61,12 @@ class Portal:
     upload_max_bytes: int
     checkout: CheckoutGateway
     files: FileStore
-    login_per_ip: SlidingWindow
-    login_per_email: SlidingWindow
-    session_cache: dict[str, tuple[Principal, datetime]] = field(default_factory=dict)
+    login_per_ip: RateLimit
+    login_per_email: RateLimit
+    # Sessions and list versions are read from Postgres on every request (no per-worker copy to
+    # go stale): a sign-out in one worker holds in all of them at once.
+    hot: HotReads
+    list_cache: ResponseCache = field(default_factory=ResponseCache)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:

@@ -1,6 +1,7 @@
 """What a signed-in contact can see: summary, invoices, statement, history."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
@@ -33,11 +34,23 @@ async def summary(portal: Portal, who: Principal) -> tuple[dict | None, Summary]
     return customer, summarise([_item(r) for r in rows], available, today(portal))
 
 
-async def list_invoices(portal: Portal, who: Principal, q: queries.InvoiceQuery) -> tuple[list[dict], int]:
+async def list_invoices(portal: Portal, who: Principal, q: queries.InvoiceQuery) -> tuple[list, int]:
     if q.sort not in queries.SORTS:
         raise Invalid(f"sort must be one of {', '.join(queries.SORTS)}", "sort")
-    async with portal.reads() as session:
-        return await queries.list_invoices(session, scope_of(who), q, today(portal))
+    return await portal.hot.invoice_page(scope_of(who), q, today(portal))
+
+
+async def invoice_list_body(portal: Portal, who: Principal, q: queries.InvoiceQuery,
+                            render: Callable[[list, int, date], bytes]) -> bytes:
+    """The rendered page, from the cache while the customer's invoices are unchanged since it was built."""
+    key = (who.tenant_id, who.customer_id, q, today(portal))
+    body = portal.list_cache.get(key, who.read_version)
+    if body is None:
+        # Rows read now are at least as new as read_version, so filing them under it is safe.
+        rows, total = await list_invoices(portal, who, q)
+        body = render(rows, total, key[-1])
+        portal.list_cache.put(key, who.read_version, body)
+    return body
 
 
 async def invoice(portal: Portal, who: Principal, invoice_id: UUID) -> dict:

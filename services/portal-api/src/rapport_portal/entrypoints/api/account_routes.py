@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from rapport_portal.adapters import pdf
 from rapport_portal.adapters.queries import InvoiceQuery
@@ -34,12 +35,10 @@ async def invoices(
     sort: Literal["due_date", "issue_date", "number", "amount", "open_amount"] = "due_date",
     order: Literal["asc", "desc"] = "asc",
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
-) -> JSONResponse:
+) -> Response:
     query = InvoiceQuery(status, q, sort, order == "desc", limit, offset)
-    rows, total = await views.list_invoices(portal, who, query)
-    today = views.today(portal)
-    return JSONResponse({"items": [render.invoice(r, today) for r in rows], "total": total,
-                         "limit": limit, "offset": offset})
+    body = await views.invoice_list_body(portal, who, query, partial(render.invoice_list, limit=limit, offset=offset))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/invoices/{invoice_id}")

@@ -16,7 +16,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_portal(request: Request) -> Portal:
+async def get_portal(request: Request) -> Portal:
+    # async: a plain def dependency would cost a thread-pool hop on every request
     return request.app.state.portal
 
 
@@ -47,7 +48,7 @@ def check_csrf(who: Principal, presented: str | None) -> None:
         raise ApiError(403, "missing or wrong CSRF token", field=CSRF_HEADER)
 
 
-def require_admin(request: Request, portal: Portal = Depends(get_portal)) -> None:
+async def require_admin(request: Request, portal: Portal = Depends(get_portal)) -> None:
     presented = request.headers.get("x-admin-token", "")
     if not hmac.compare_digest(presented.encode(), request.app.state.settings.admin_token.encode()):
         raise ApiError(401, "admin token required", field="X-Admin-Token")

@@ -5,6 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from rapport_portal.domain.account import Summary
 from rapport_portal.domain.statement import Statement
 
@@ -33,6 +35,10 @@ def invoice(row: dict, today: date) -> dict[str, Any]:
         "po_number": row["po_number"], "terms": row["terms"], "dunning_stage": row["dunning_stage"],
         "pdf": f"/v1/invoices/{row['invoice_id']}/pdf", "paid_at": _iso(row["paid_at"]),
     }
+
+
+def invoice_list(rows: list, total: int, today: date, *, limit: int, offset: int) -> bytes:
+    return orjson.dumps({"items": [invoice(r, today) for r in rows], "total": total, "limit": limit, "offset": offset})
 
 
 def summary(customer: dict | None, s: Summary) -> dict[str, Any]:
