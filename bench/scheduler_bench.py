@@ -100,7 +100,7 @@ async def emit_rate(engine, topics: TopicNames) -> tuple[float, int]:
         await conn.execute(text("UPDATE scheduler.timers SET due_at = now() - interval '1 minute' WHERE tenant_id = :t"),
                            {"t": tenant})
     sessions = make_session_factory(engine)
-    tickers = [Ticker(sessions, Planner(Outbox("scheduler", topics)), batch_size=500) for _ in range(2)]
+    tickers = [Ticker(sessions, Planner(Outbox("scheduler", topics), topics), batch_size=500) for _ in range(2)]
     started = time.perf_counter()
     await asyncio.gather(*(t.drain() for t in tickers))
     elapsed = time.perf_counter() - started

@@ -190,7 +190,8 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "plan_id"
     kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
     assert "plan_review" not in kinds
-    ticker = Ticker(make_session_factory(db.engine), Planner(Outbox("scheduler", TopicNames(sched_settings.topic_prefix))))
+    topics = TopicNames(sched_settings.topic_prefix)
+    ticker = Ticker(make_session_factory(db.engine), Planner(Outbox("scheduler", topics), topics))
     try:
         for _ in range(3):
             await db.advance(timedelta(days=1))

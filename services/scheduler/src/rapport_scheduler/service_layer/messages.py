@@ -1,10 +1,14 @@
 """Turning engine decisions into the integration events other services read."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from uuid import UUID
 
+from rapport_shared.bus.outbox import lane_of
+from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.envelope import Envelope, make_event
+from rapport_shared.ids import new_id
 from rapport_shared.time import utcnow
 from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1, TaskCreatedV1
 from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
@@ -18,6 +22,28 @@ SOURCE = "scheduler"
 
 def event(payload, tenant_id: UUID, customer_id: UUID, now: datetime, cause: Envelope | None = None) -> Envelope:
     return make_event(payload, source=SOURCE, tenant_id=tenant_id, customer_key=customer_id, causation=cause, time=now)
+
+
+OutboxRecord = tuple[UUID, str, str, int, bytes, bytes]
+
+
+def outbox_record(topics: TopicNames, payload, tenant_id: UUID, customer_id: UUID, now: datetime,
+                  cause: Envelope | None = None) -> OutboxRecord:
+    """The outbox row of ``make_event(payload, ...)``, serialised in one pass.
+
+    The payload was validated when it was built and is dumped to JSON once; the envelope's
+    attributes around it are plain strings, so nothing is validated or serialised twice. The
+    bytes decode to the envelope ``make_event`` would have made (a unit test holds this).
+    """
+    event_id = new_id()
+    key = f"{tenant_id}:{customer_id}"
+    head = {"specversion": "1.0", "id": str(event_id), "type": payload.event_type, "source": SOURCE,
+            "time": now.isoformat(), "subject": None, "datacontenttype": "application/json",
+            "tenant_id": str(tenant_id), "correlation_id": str(cause.correlation_id if cause else event_id),
+            "causation_id": str(cause.id) if cause else None, "partitionkey": key}
+    value = json.dumps(head, separators=(",", ":"))[:-1] + ',"data":' + payload.model_dump_json() + "}"
+    raw_key = key.encode()
+    return event_id, payload.event_type, topics(payload.topic), lane_of(raw_key), raw_key, value.encode()
 
 
 def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, policy: Policy,

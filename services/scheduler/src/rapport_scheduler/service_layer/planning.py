@@ -1,4 +1,8 @@
-"""Run the engine for a batch of customers and write what it decided: state, timers, events, together."""
+"""Run the engine for a batch of customers and write what it decided: state, timers, events, together.
+
+A batch costs a fixed number of statements whatever its size: one to load (or claim and load), one
+per table written (column arrays through ``unnest``), and a COPY for the outbox.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,9 +13,11 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_shared.bus.outbox import Outbox
+from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.envelope import Envelope
 
-from rapport_scheduler.adapters import orm, policies as policy_store, portfolio as store, worklist as work_store
+from rapport_scheduler.adapters import batch_load, batch_write as bw, policies as policy_store, portfolio as store
+from rapport_scheduler.adapters import worklist as work_store
 from rapport_scheduler.domain.calendar import SendCalendar
 from rapport_scheduler.domain.engine import Decision, apply, decide
 from rapport_scheduler.domain.policy import Policy
@@ -24,41 +30,63 @@ Key = tuple[UUID, UUID]
 
 @dataclass
 class Writes:
-    """Everything a batch decided, written with a handful of bulk statements."""
+    """Everything a batch decided, one column set per statement."""
 
-    events: list[Envelope] = field(default_factory=list)
-    touchpoints: list[dict[str, Any]] = field(default_factory=list)
-    invoices: list[dict[str, Any]] = field(default_factory=list)
-    customers: list[dict[str, Any]] = field(default_factory=list)
-    plans: list[dict[str, Any]] = field(default_factory=list)
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
+    events: list[messages.OutboxRecord] = field(default_factory=list)
+    touchpoints: bw.Columns = field(default_factory=lambda: bw.Columns(
+        "id", "t", "c", "day", "stage", "channel", "template", "tone", "pid", "pv", "inv", "cur", "total", "nb", "na",
+        "at"))
+    invoices: bw.Columns = field(default_factory=lambda: bw.Columns(
+        "t", "id", "off", "stage", "promise", "touch", "pid", "pv"))
+    customers: bw.Columns = field(default_factory=lambda: bw.Columns("t", "id", "last", "broken", "pid", "pv"))
+    plans: bw.Columns = field(default_factory=lambda: bw.Columns("t", "id", "inst"))
+    tasks: bw.Columns = field(default_factory=lambda: bw.Columns(
+        "id", "t", "c", "kind", "reason", "inv", "assignee", "at"))
+    timeline: bw.Columns = field(default_factory=lambda: bw.Columns("t", "c", "at", "kind", "summary", "ref", "author"))
     wakes: dict[Key, datetime | None] = field(default_factory=dict)
     broken: list[Key] = field(default_factory=list)
+    touched: int = 0
 
 
 class Planner:
-    def __init__(self, outbox: Outbox, calendar: SendCalendar | None = None) -> None:
+    def __init__(self, outbox: Outbox, topics: TopicNames, calendar: SendCalendar | None = None) -> None:
         self._outbox = outbox
+        self._topics = topics
         self._calendar = calendar or SendCalendar()
+        # Policies per tenant with the stamp they were read at; reloaded only when the stamp moves.
+        self._policies: dict[UUID, tuple[int, list[Policy]]] = {}
+        self.policy_loads = 0
 
     async def plan(self, session: AsyncSession, keys: list[Key], now: datetime, cause: Envelope | None = None) -> Writes:
         """Decide for each customer in ``keys`` (their timers must already be locked by the caller)."""
-        portfolios = await store.load(session, keys)
-        tenant_policies: dict[UUID, list[Policy]] = {}
+        return await self.plan_batch(session, await batch_load.load(session, keys), now, cause)
+
+    async def plan_batch(self, session: AsyncSession, batch: batch_load.Batch, now: datetime,
+                         cause: Envelope | None = None) -> Writes:
         writes = Writes()
-        for key, pf in portfolios.items():
-            if pf.tenant_id not in tenant_policies:
-                tenant_policies[pf.tenant_id] = await policy_store.current(session, pf.tenant_id)
+        for tenant_id, stamp in batch.stamps.items():
+            await self._refresh_policies(session, tenant_id, stamp)
+        for key, pf in batch.portfolios.items():
+            policies = self._policies[pf.tenant_id][1]
             balance = pf.customer.open_balance(pf.invoices)
-            policy = select_policy(tenant_policies[pf.tenant_id], pf.customer, balance, pf.policy_override)
+            policy = select_policy(policies, pf.customer, balance, pf.policy_override)
             decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, self._calendar)
             apply(decision, pf.customer, pf.invoices, pf.plans)
             self._record(writes, pf, policy, decision, now, cause)
-        for key in keys:
+        for key in batch.keys:
             writes.wakes.setdefault(key, None)
         await self._write(session, writes, now, cause)
         return writes
+
+    async def _refresh_policies(self, session: AsyncSession, tenant_id: UUID, stamp: int) -> None:
+        cached = self._policies.get(tenant_id)
+        if cached is None or cached[0] != stamp:
+            self._policies[tenant_id] = (stamp, await policy_store.current(session, tenant_id))
+            self.policy_loads += 1
+
+    def _event(self, payload, tenant: UUID, customer: UUID, now: datetime,
+               cause: Envelope | None) -> messages.OutboxRecord:
+        return messages.outbox_record(self._topics, payload, tenant, customer, now, cause)
 
     def _record(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
                 cause: Envelope | None) -> None:
@@ -66,10 +94,11 @@ class Planner:
         cid = customer.customer_id
         touched = self._record_touch(w, pf, policy, d, now, cause)
         self._record_invoices(w, pf, policy, d, touched, now, cause)
-        w.customers.append({"k_tenant": tenant, "k_customer": cid, "k_last": customer.last_message_on,
-                            "k_broken": customer.broken_promises, "k_policy": policy.policy_id, "k_version": policy.version})
-        for plan in pf.plans:
-            w.plans.append({"k_tenant": tenant, "k_plan": plan.plan_id, "k_instalments": store.plan_instalments_json(plan)})
+        w.customers.add(tenant, cid, customer.last_message_on, customer.broken_promises, policy.policy_id,
+                        policy.version)
+        if d.reminded_instalment:
+            for plan in pf.plans:
+                w.plans.add(tenant, plan.plan_id, bw.as_json(store.plan_instalments_json(plan)))
         if d.broken_promises:
             w.broken.append((tenant, cid))
         self._record_tasks(w, pf, d, now, cause)
@@ -83,16 +112,14 @@ class Planner:
         touched = {i.invoice_id for i in touch.invoices}
         tp_id = uuid4()
         payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today, now)
-        w.events.append(messages.event(payload, tenant, cid, now, cause))
-        w.touchpoints.append({
-            "touchpoint_id": tp_id, "tenant_id": tenant, "customer_id": cid, "send_day": touch.window.local_day,
-            "stage": touch.stage, "channel": touch.channel, "template_key": touch.template_key, "tone": touch.tone,
-            "policy_id": policy.policy_id, "policy_version": policy.version,
-            "invoice_ids": [str(x) for x in touched], "currency": touch.currency, "total_open": touch.total_open,
-            "send_not_before": touch.window.start, "send_not_after": touch.window.end, "decided_at": now})
+        w.events.append(self._event(payload, tenant, cid, now, cause))
+        w.touchpoints.add(tp_id, tenant, cid, touch.window.local_day, touch.stage, touch.channel, touch.template_key,
+                          touch.tone, policy.policy_id, policy.version, bw.as_json([str(x) for x in touched]),
+                          touch.currency, touch.total_open, touch.window.start, touch.window.end, now)
+        w.touched += 1
         numbers = ", ".join(i.number for i in touch.invoices)
-        w.timeline.append(_line(tenant, cid, now, "touchpoint",
-                                f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id))
+        _line(w, tenant, cid, now, "touchpoint", f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}",
+              tp_id)
         return touched
 
     def _record_invoices(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, touched: set[UUID],
@@ -103,13 +130,11 @@ class Planner:
             stage = d.stages.get(inv.invoice_id, (None, None))[1]
             if stage is None and inv.invoice_id in d.broken_promises:
                 stage = "broken_promise"
-            w.invoices.append({"k_tenant": tenant, "k_invoice": inv.invoice_id, "k_offset": inv.stage_offset,
-                               "k_stage": stage, "k_promise": inv.promise_until,
-                               "k_touch": now if inv.invoice_id in touched else None,
-                               "k_policy": policy.policy_id, "k_version": policy.version})
+            w.invoices.add(tenant, inv.invoice_id, inv.stage_offset, stage, inv.promise_until,
+                           now if inv.invoice_id in touched else None, policy.policy_id, policy.version)
             if inv.invoice_id in d.stages:
                 changed_stage = messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now)
-                w.events.append(messages.event(changed_stage, tenant, cid, now, cause))
+                w.events.append(self._event(changed_stage, tenant, cid, now, cause))
 
     def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Envelope | None) -> None:
         if not d.tasks:
@@ -120,32 +145,33 @@ class Planner:
         ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band, oldest, customer.broken_promises)
         for task in d.tasks:
             task_id = uuid4()
-            w.tasks.append({"task_id": task_id, "tenant_id": tenant, "customer_id": cid, "kind": task.kind,
-                            "reason": task.reason, "invoice_ids": [str(x) for x in task.invoice_ids],
-                            "status": "open", "assignee": customer.collector, "created_at": now})
+            w.tasks.add(task_id, tenant, cid, task.kind, task.reason, bw.as_json([str(x) for x in task.invoice_ids]),
+                        customer.collector, now)
             created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
-            w.events.append(messages.event(created, tenant, cid, now, cause))
-            w.timeline.append(_line(tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id))
+            w.events.append(self._event(created, tenant, cid, now, cause))
+            _line(w, tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id)
 
     async def _write(self, session: AsyncSession, w: Writes, now: datetime, cause: Envelope | None) -> None:
-        await store.insert_rows(session, orm.touchpoints, w.touchpoints)
-        await store.executemany(session, store.invoice_stage_update(), w.invoices)
-        await store.executemany(session, store.customer_update(), w.customers)
-        await store.executemany(session, store.plan_update(), w.plans)
-        await store.insert_rows(session, orm.tasks, w.tasks)
-        await store.insert_rows(session, orm.timeline, w.timeline)
+        for statement, columns in ((bw.TOUCHPOINTS, w.touchpoints), (bw.INVOICES, w.invoices),
+                                   (bw.CUSTOMERS, w.customers), (bw.PLANS, w.plans), (bw.TASKS, w.tasks),
+                                   (bw.TIMELINE, w.timeline)):
+            await bw.run(session, statement, columns)
         for tenant, cid in w.broken:
             for case_id, invoice_ids in await work_store.close_cases(session, tenant, cid, "promise", "broken"):
-                w.events.append(messages.event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
+                w.events.append(self._event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
                                                tenant, cid, now, cause))
-        await store.set_timers(session, w.wakes)
-        await self._outbox.add_many(session, w.events)
+        timers = bw.Columns("t", "id", "due")
+        for (tenant, cid), due in w.wakes.items():
+            timers.add(tenant, cid, due)
+        await bw.run(session, bw.TIMERS, timers)
+        await bw.copy_outbox(session, self._outbox, w.events)
 
 
-def _line(tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None = None,
-          author: str | None = None) -> dict[str, Any]:
+def _line(w: Writes, tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None) -> None:
+    w.timeline.add(tenant, customer, at, kind, summary, ref, None)
+
+
+def timeline_row(tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None = None,
+                 author: str | None = None) -> dict[str, Any]:
     return {"tenant_id": tenant, "customer_id": customer, "at": at, "kind": kind, "summary": summary,
             "ref_id": ref, "author": author}
-
-
-timeline_row = _line

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_shared.observability import get_logger
 from rapport_shared.time import Clock, SystemClock
 
-from rapport_scheduler.adapters import clock as db_clock, portfolio as store
+from rapport_scheduler.adapters import batch_load
 from rapport_scheduler.service_layer.planning import Planner
 
 log = get_logger(__name__)
@@ -25,14 +26,18 @@ class Ticker:
         self.touchpoints = 0
 
     async def tick_once(self) -> int:
-        """One batch in one transaction: claims, decisions, state, outbox and next wake-ups commit together."""
+        """One batch in one transaction: claims, decisions, state, outbox and next wake-ups commit together.
+
+        The first statement reads the clock, claims the due timers and loads their portfolios at once.
+        """
         async with self._sessions() as session, session.begin():
-            now = await db_clock.now(session, self._base_clock)
-            keys = await store.claim_due(session, now, self._batch_size)
-            if keys:
-                writes = await self._planner.plan(session, keys, now)
+            wall = self._base_clock.now()
+            batch = await batch_load.claim_and_load(session, wall, self._batch_size)
+            if batch.keys:
+                now = wall + timedelta(seconds=batch.clock_offset)
+                writes = await self._planner.plan_batch(session, batch, now)
                 self.touchpoints += len(writes.touchpoints)
-        return len(keys)
+        return len(batch.keys)
 
     async def drain(self) -> int:
         """Tick until nothing is due (used after time travel and by tests)."""

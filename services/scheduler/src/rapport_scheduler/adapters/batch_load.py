@@ -1,0 +1,127 @@
+"""One statement that claims due timers (or takes given keys) and loads everything the engine needs.
+
+Contacts, open invoices and active plans come back aggregated per customer as compact JSON arrays,
+so a batch of any size costs one round trip and one row per customer. The policy stamp (how many
+policy rows the tenant has; policies are insert-only) lets the planner keep policies cached
+until one changes.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_scheduler.adapters.portfolio import Portfolio, _customer
+from rapport_scheduler.domain.model import Contact, Instalment, Invoice, Plan
+
+Key = tuple[UUID, UUID]
+
+CLAIMED = """
+keys AS MATERIALIZED (
+  SELECT t.tenant_id, t.customer_id FROM scheduler.timers t
+  WHERE t.due_at <= CAST(:wall AS timestamptz)
+                    + make_interval(secs => (SELECT offset_seconds FROM scheduler.clock WHERE id = 1))
+  ORDER BY t.due_at LIMIT :limit FOR UPDATE SKIP LOCKED)"""
+
+GIVEN = """
+keys AS MATERIALIZED (
+  SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[])) AS k(tenant_id, customer_id))"""
+
+BODY = """,
+stamps AS (
+  SELECT p.tenant_id, count(*) AS n FROM scheduler.policies p
+  WHERE p.tenant_id IN (SELECT DISTINCT tenant_id FROM keys) GROUP BY p.tenant_id)
+SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, coalesce(s.n, 0) AS policy_stamp,
+  (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset, c.*,
+  (SELECT json_agg(json_build_array(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale,
+            x.time_zone, x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out, x.active)
+          ORDER BY NOT x.is_primary, x.name)
+     FROM scheduler.contacts x WHERE x.tenant_id = k.tenant_id AND x.customer_id = k.customer_id)::text AS contacts_json,
+  (SELECT json_agg(json_build_array(i.invoice_id, i.number, i.issue_date, i.due_date, i.currency, i.amount_total,
+            i.open_amount, i.status, i.stage_offset, i.disputed, i.promise_until, i.plan_id, i.pdf_url)
+          ORDER BY i.due_date, i.number)
+     FROM scheduler.invoices i WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id
+      AND i.status IN ('open', 'partially_paid'))::text AS invoices_json,
+  (SELECT json_agg(json_build_array(p.plan_id, p.invoice_ids, p.currency, p.instalments))
+     FROM scheduler.plans p WHERE p.tenant_id = k.tenant_id AND p.customer_id = k.customer_id
+      AND p.status = 'active')::text AS plans_json
+FROM keys k
+LEFT JOIN scheduler.customers c ON c.tenant_id = k.tenant_id AND c.customer_id = k.customer_id
+LEFT JOIN stamps s ON s.tenant_id = k.tenant_id
+"""
+
+CLAIM_AND_LOAD = text("WITH" + CLAIMED + BODY)
+LOAD_KEYS = text("WITH" + GIVEN + BODY)
+
+
+class Batch:
+    """What one statement returned: the keys (claimed or given), portfolios, policy stamps, clock offset."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+        self.portfolios: dict[Key, Portfolio] = {}
+        self.stamps: dict[UUID, int] = {}
+        self.clock_offset: float = 0.0
+
+
+async def claim_and_load(session: AsyncSession, wall: datetime, limit: int) -> Batch:
+    """Lock up to ``limit`` due timers no other ticker holds (until this transaction ends) and load them."""
+    return _batch(await session.execute(CLAIM_AND_LOAD, {"wall": wall, "limit": limit}))
+
+
+async def load(session: AsyncSession, keys: list[Key]) -> Batch:
+    if not keys:
+        return Batch()
+    args = {"tenants": [k[0] for k in keys], "customers": [k[1] for k in keys]}
+    return _batch(await session.execute(LOAD_KEYS, args))
+
+
+def _batch(rows: Any) -> Batch:
+    batch = Batch()
+    for row in rows:
+        key = (row.k_tenant, row.k_customer)
+        batch.keys.append(key)
+        batch.stamps[row.k_tenant] = row.policy_stamp
+        batch.clock_offset = row.clock_offset or 0.0
+        if row.customer_id is None:
+            continue  # a timer without a customer row: nothing to decide, the timer goes idle
+        portfolio = Portfolio(row.tenant_id, _customer(row), row.policy_override)
+        portfolio.customer.contacts = [_contact(c) for c in _json(row.contacts_json)]
+        portfolio.invoices = [_invoice(i) for i in _json(row.invoices_json)]
+        portfolio.plans = [_plan(p) for p in _json(row.plans_json)]
+        batch.portfolios[key] = portfolio
+    return batch
+
+
+def _json(raw: str | None) -> list:
+    return json.loads(raw, parse_float=Decimal) if raw else []
+
+
+def _day(raw: str | None) -> date | None:
+    return date.fromisoformat(raw) if raw else None
+
+
+def _uuid(raw: str | None) -> UUID | None:
+    return UUID(raw) if raw else None
+
+
+def _contact(c: list) -> Contact:
+    return Contact(UUID(c[0]), c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], frozenset(c[11] or []),
+                   c[12])
+
+
+def _invoice(i: list) -> Invoice:
+    # numeric(20,4) always renders with a decimal point, so parse_float gives exact Decimals.
+    return Invoice(UUID(i[0]), i[1], date.fromisoformat(i[2]), date.fromisoformat(i[3]), i[4], Decimal(i[5]),
+                   Decimal(i[6]), i[7], i[8], i[9], _day(i[10]), _uuid(i[11]), i[12])
+
+
+def _plan(p: list) -> Plan:
+    instalments = [Instalment(date.fromisoformat(x["due_date"]), Decimal(str(x["amount"])), x.get("reminded", False))
+                   for x in p[3]]
+    return Plan(UUID(p[0]), [UUID(x) for x in p[1]], p[2], instalments)
