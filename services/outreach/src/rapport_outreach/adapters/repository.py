@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, tuple_, type_coerce, update
+from sqlalchemy import and_, bindparam, func, select, tuple_, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,22 @@ async def set_state(session: AsyncSession, message_id: UUID, state: str, now: da
 async def mark_sending(session: AsyncSession, ids: list[UUID], now: datetime) -> None:
     await session.execute(update(messages).where(messages.c.id.in_(ids))
                           .values(state=State.SENDING, attempts=messages.c.attempts + 1, updated_at=now))
+
+
+async def mark_sent(session: AsyncSession, sent: list[tuple[UUID, str | None]], now: datetime) -> None:
+    """Record many provider answers in one statement (executed as one pipelined batch)."""
+    if not sent:
+        return
+    statement = (update(messages).where(messages.c.id == bindparam("b_id"))
+                 .values(state=State.SENT, updated_at=now, sent_at=now, last_error=None,
+                         provider_message_id=bindparam("b_provider_id")))
+    await session.execute(statement, [{"b_id": i, "b_provider_id": p} for i, p in sent])
+
+
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """History rows without provider ids (our own steps), many at once."""
+    if rows:
+        await session.execute(insert(message_events), rows)
 
 
 async def sending_to_uncertain(session: AsyncSession, now: datetime) -> list:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
@@ -20,12 +19,12 @@ LOCK_KEY = "rapport.outreach.sender"
 
 async def run_sender(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=4)
-    # The SDKs are blocking: give each concurrent send its own worker thread.
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(settings.sender_concurrency))
     await wait_for_infra(settings, engine)
     stopping = asyncio.Event()
     install_stop_signals(stopping.set)
-    sender = bootstrap.build_sender(settings, make_session_factory(engine), bootstrap.build_deps(settings))
+    deps = bootstrap.build_deps(settings)
+    bootstrap.warm_up(deps)
+    sender = bootstrap.build_sender(settings, make_session_factory(engine), deps)
     # Recovery marks every "sending" row uncertain, so it is only safe while no other sender runs:
     # the lock lives on this connection and dies with the process, even on kill -9.
     async with engine.connect() as lock:
@@ -45,6 +44,7 @@ async def run_sender(settings: Settings) -> None:
                 await _pause(stopping, 1.0)
             if sent < settings.sender_batch_size:
                 await _pause(stopping, settings.sender_idle_poll_s)
+    await deps.registry.aclose()
     await engine.dispose()
     log.info("sender stopped")
 

@@ -12,6 +12,7 @@ from rapport_shared.time import Clock
 
 from rapport_outreach.domain import catalog, context, templates
 from rapport_outreach.domain.catalog import TemplateOverride
+from rapport_outreach.domain.defaults import LOCALES, TEMPLATE_KEYS
 from rapport_outreach.domain.model import Draft
 
 
@@ -45,6 +46,19 @@ class Composer:
             templates.check_sms(rendered, self.max_sms_segments)
             return Draft("sms", address, None, rendered.sms, None)
         return Draft("email", address, rendered.subject, rendered.text, rendered.html)
+
+    def warm_up(self) -> int:
+        """Compile every shipped template and fill the formatting caches before the first real message."""
+        tenant, count = UUID(int=0), 0
+        for locale in LOCALES:
+            tp = catalog.sample_touchpoint(True, locale)
+            for key in TEMPLATE_KEYS:
+                if key == "magic_link":
+                    continue
+                for channel in ("email", "sms"):
+                    self.draft(tenant, tp.model_copy(update={"template_key": key}), channel, "x", [])
+                    count += 1
+        return count
 
     def magic_link(self, contact_name: str, email: str, link_url: str, expires_at: datetime, tag: str,
                    overrides: list[TemplateOverride]) -> Draft:

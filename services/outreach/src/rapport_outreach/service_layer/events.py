@@ -16,11 +16,17 @@ SOURCE = "outreach"
 async def emit(session: AsyncSession, outbox: Outbox, payload: EventPayload, *, tenant_id: UUID,
                customer_id: UUID, correlation_id: UUID | None = None, causation: Envelope | None = None,
                time: datetime | None = None) -> Envelope:
-    envelope = make_event(payload, source=SOURCE, tenant_id=tenant_id, customer_key=customer_id,
-                          correlation_id=correlation_id, causation=causation, time=time,
-                          subject=str(getattr(payload, "message_id", "") or customer_id))
-    await outbox.add(session, envelope)
-    return envelope
+    event = envelope(payload, tenant_id=tenant_id, customer_id=customer_id, correlation_id=correlation_id,
+                     causation=causation, time=time)
+    await outbox.add(session, event)
+    return event
+
+
+def envelope(payload: EventPayload, *, tenant_id: UUID, customer_id: UUID, correlation_id: UUID | None = None,
+             causation: Envelope | None = None, time: datetime | None = None) -> Envelope:
+    return make_event(payload, source=SOURCE, tenant_id=tenant_id, customer_key=customer_id,
+                      correlation_id=correlation_id, causation=causation, time=time,
+                      subject=str(getattr(payload, "message_id", "") or customer_id))
 
 
 def outcome_fields(row, occurred_at: datetime) -> dict:  # noqa: ANN001 - a messages Row

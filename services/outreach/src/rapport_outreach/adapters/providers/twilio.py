@@ -1,79 +1,80 @@
-"""SMS through the Twilio SDK (messaging service, status callback), base URL overridable for fakes."""
+"""SMS through the Twilio SDK (messaging service, status callback), base URL overridable for fakes.
+
+The SDK's asynchronous client (``create_async``) runs on the event loop over a pooled keep-alive
+connection: no worker thread and no new connection per message.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
+from rapport_outreach.adapters.providers.http_pool import HttpPool, timeout, transport_error
 from rapport_outreach.adapters.providers.sendgrid import retry_after
 from rapport_outreach.domain.model import Outgoing
-from rapport_outreach.service_layer.ports import AmbiguousSendError, PermanentSendError, RetryableSendError
+from rapport_outreach.service_layer.ports import PermanentSendError, RetryableSendError
 
 TWILIO_API = "https://api.twilio.com"
+# The headers of the last answer seen by this task: the SDK's exception does not carry Retry-After.
+_LAST_HEADERS: contextvars.ContextVar[dict] = contextvars.ContextVar("twilio_last_headers", default={})
 
 
-class _RedirectingHttpClient(TwilioHttpClient):
-    """Sends the SDK's requests to ``base_url`` instead of api.twilio.com and keeps the last headers."""
+class _PooledHttpClient(AsyncTwilioHttpClient):
+    """The SDK's async client sending to ``base_url`` instead of api.twilio.com, over a shared pool."""
 
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        super().__init__(timeout=timeout_s)
+    def __init__(self, base_url: str, timeout_s: float, pool: HttpPool) -> None:
+        super().__init__(pool_connections=False, timeout=timeout_s)
         self._base_url = base_url.rstrip("/")
-        self.last_headers: dict = {}
+        self._pool = pool
+        self._timeout = timeout(timeout_s)
 
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201 - the SDK's signature
+    async def request(self, method, url, params=None, data=None, headers=None, auth=None,  # noqa: ANN001, ANN201
+                      timeout=None, allow_redirects=False):  # noqa: ANN001 - the SDK's signature
         if url.startswith(TWILIO_API):
             url = self._base_url + url[len(TWILIO_API):]
-        response = super().request(method, url, *args, **kwargs)
-        self.last_headers = response.headers or {}  # keep case-insensitive lookups
-        return response
+        if auth:
+            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(auth[0], auth[1])}
+        async with self._pool.session().request(method.upper(), url, params=params, data=data, headers=headers,
+                                                timeout=self._timeout,
+                                                allow_redirects=allow_redirects) as response:
+            _LAST_HEADERS.set(dict(response.headers))
+            return Response(response.status, await response.text(), response.headers)
 
 
 class TwilioSmsProvider:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, messaging_service_sid: str, base_url: str,
-                 status_callback_url: str | None, timeout_s: float) -> None:
-        self._sid, self._token = account_sid, auth_token
+                 status_callback_url: str | None, timeout_s: float, pool: HttpPool | None = None) -> None:
         self._service = messaging_service_sid
-        self._base_url, self._timeout = base_url, timeout_s
         self._callback = status_callback_url
-        self._local = threading.local()  # one SDK client per worker thread: its HTTP session is not shared
-        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-
-    def _client(self) -> Client:
-        if not hasattr(self._local, "client"):
-            http = _RedirectingHttpClient(self._base_url, self._timeout)
-            self._local.client = Client(self._sid, self._token, http_client=http)
-        return self._local.client
+        self._client = Client(account_sid, auth_token,
+                              http_client=_PooledHttpClient(base_url, timeout_s, pool or HttpPool()))
+        for name in ("twilio.http_client", "twilio.async_http_client"):  # they would log request details
+            logging.getLogger(name).setLevel(logging.WARNING)
 
     async def send(self, message: Outgoing) -> str | None:
-        return await asyncio.to_thread(self._send, message)
-
-    def _send(self, message: Outgoing) -> str | None:
         params = {"to": message.to_address, "body": message.body_text, "messaging_service_sid": self._service}
         if self._callback:
             params["status_callback"] = f"{self._callback}?message_id={message.message_id}"
-        return self._guarded(lambda client: client.messages.create(**params).sid)
+        return await self._guarded(lambda client: client.messages.create_async(**params))
 
-    def _guarded(self, call: Callable[[Client], str | None]) -> str | None:
+    async def _guarded(self, call: Callable[[Client], Awaitable]) -> str | None:
         """Run one SDK call and translate its failures into retryable, permanent or ambiguous."""
-        client = self._client()
+        _LAST_HEADERS.set({})
         try:
-            return call(client)
+            return (await call(self._client)).sid
         except TwilioRestException as exc:
             reason = f"twilio answered {exc.status}: {exc.msg}"
             if exc.status == 429 or exc.status >= 500:
-                raise RetryableSendError(reason, retry_after(client.http_client.last_headers)) from None
+                raise RetryableSendError(reason, retry_after(_LAST_HEADERS.get())) from None
             raise PermanentSendError(reason) from None
-        except requests.exceptions.ConnectTimeout as exc:
-            raise RetryableSendError(f"twilio unreachable: {exc}") from None
-        except requests.exceptions.Timeout as exc:
-            raise AmbiguousSendError(f"twilio timed out: {exc}") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise RetryableSendError(f"twilio unreachable: {exc}") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise transport_error("twilio", exc) from None

@@ -1,7 +1,6 @@
 """Automated reminder calls through Twilio Voice: the short text is spoken with TwiML ``<Say>``."""
 from __future__ import annotations
 
-import asyncio
 import re
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -33,11 +32,8 @@ class TwilioVoiceProvider(TwilioSmsProvider):
         self._from_number = from_number
 
     async def send(self, message: Outgoing) -> str | None:
-        return await asyncio.to_thread(self._call, message)
-
-    def _call(self, message: Outgoing) -> str | None:
         params = {"to": message.to_address, "from_": self._from_number,
                   "twiml": twiml(message.body_text, message.locale)}
         if self._callback:
             params["status_callback"] = f"{self._callback}?message_id={message.message_id}"
-        return self._guarded(lambda client: client.calls.create(**params).sid)
+        return await self._guarded(lambda client: client.calls.create_async(**params))
