@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from rapport_shared.contracts.customer import CustomerUpsertedV1
 from rapport_shared.contracts.envelope import make_event
@@ -15,6 +16,9 @@ from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1
 from rapport_shared.db import make_engine, make_session_factory
 from rapport_shared.migrations import upgrade_head
 
+# OpenMP threads spin while waiting for each other; on a shared 2-core machine that makes the
+# small fits of these tests minutes slower than one thread each.
+threadpool_limits(1)
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 

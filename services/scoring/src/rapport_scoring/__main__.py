@@ -19,6 +19,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 cli = typer.Typer(help="Rapport scoring service.", no_args_is_help=True)
 
 
+def _one_thread() -> None:
+    """Rescoring predicts a few rows at a time: OpenMP threads would only add start-up cost."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def _settings() -> Settings:
     settings = Settings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -42,6 +49,7 @@ def consumer() -> None:
 
     settings = _settings()
     serve_metrics(settings.metrics_port)
+    _one_thread()
     asyncio.run(bootstrap.run_consumer(settings))
 
 
