@@ -21,9 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from rapport_shared.bus.outbox import Outbox
 from rapport_shared.bus.producer import EventProducer, make_kafka_producer
 from rapport_shared.contracts import make_event
 from rapport_shared.contracts.catalogue import TopicNames
@@ -32,7 +31,7 @@ from rapport_shared.db import make_engine, make_session_factory
 from rapport_shared.migrations import upgrade_head
 from rapport_shared.testing.infra import create_slice, destroy_slice
 
-from rapport_scheduler.bootstrap import warm_calendar
+from rapport_scheduler.bootstrap import tune_gc, warm_calendar
 from rapport_scheduler.domain.policy import PolicySpec, Segment, Step
 from rapport_scheduler.service_layer import policy_service
 from rapport_scheduler.service_layer.planning import Planner
@@ -44,6 +43,9 @@ REPLAN_INVOICES = max(10_000, int(1_000_000 * SCALE))
 EMIT_CUSTOMERS = max(1_000, int(20_000 * SCALE))
 LATENCY_SECONDS = max(5.0, 20.0 * SCALE)
 RATE = 1_000
+BATCH = 500
+PARTS = os.environ.get("RAPPORT_BENCH_PARTS", "emit,replan,latency").split(",")  # to run one part alone
+REPLICAS = int(os.environ.get("RAPPORT_BENCH_TICKERS", "2"))
 CLAIM_ROWS = max(20_000, int(200_000 * SCALE))
 
 
@@ -92,19 +94,58 @@ async def raw_claim_rate(engine) -> float:
     return claimed / (time.perf_counter() - started)
 
 
-async def emit_rate(engine, topics: TopicNames) -> tuple[float, int]:
-    warm_calendar()
+async def due_tenant(engine, customers: int) -> None:
+    """A tenant whose every customer has two overdue invoices and a timer due now."""
     tenant = uuid4()
-    await seed(engine, tenant, EMIT_CUSTOMERS, 2, date.today() - timedelta(days=8))
+    await seed(engine, tenant, customers, 2, date.today() - timedelta(days=8))
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE scheduler.timers SET due_at = now() - interval '1 minute' WHERE tenant_id = :t"),
                            {"t": tenant})
-    sessions = make_session_factory(engine)
-    tickers = [Ticker(sessions, Planner(Outbox("scheduler", topics), topics), batch_size=500) for _ in range(2)]
-    started = time.perf_counter()
-    await asyncio.gather(*(t.drain() for t in tickers))
-    elapsed = time.perf_counter() - started
-    return EMIT_CUSTOMERS / elapsed, sum(t.touchpoints for t in tickers)
+    return tenant
+
+
+async def emit_rate(engine, topics: TopicNames) -> dict:
+    """One in-process ticker (one core): rate, CPU per touchpoint, statements per claimed batch."""
+    warm_calendar()
+    tune_gc()
+    await due_tenant(engine, EMIT_CUSTOMERS)
+    statements = [0]
+    count = lambda *_: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    ticker = Ticker(make_session_factory(engine), Planner(topics), batch_size=BATCH)
+    cpu, started = time.process_time(), time.perf_counter()
+    await ticker.drain()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
+    batches = -(-EMIT_CUSTOMERS // BATCH) + 1  # the last, empty claim included
+    return {"rate": EMIT_CUSTOMERS / elapsed, "touchpoints": ticker.touchpoints,
+            "cpu_us": cpu / max(ticker.touchpoints, 1) * 1e6, "statements": statements[0] / batches}
+
+
+async def replica_rate(engine, infra) -> float:
+    """``REPLICAS`` real ``rapport-scheduler ticker`` processes sharing the due timers via SKIP LOCKED."""
+    env = infra.env() | {"RAPPORT_SCHEDULER_TICK_S": "0.05", "RAPPORT_SCHEDULER_TICK_BATCH_SIZE": str(BATCH)}
+    logs = [open(f"/tmp/scheduler-bench-ticker-{n}.log", "wb") for n in range(REPLICAS)]
+    procs = [subprocess.Popen([str(REPO / ".venv/bin/rapport-scheduler"), "ticker"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT) for log in logs]
+    try:
+        await _wait_logged([Path(log.name) for log in logs], "ticker started")
+        tenant = await due_tenant(engine, EMIT_CUSTOMERS)
+        started = time.perf_counter()
+        while await _touchpoints(engine, tenant) < EMIT_CUSTOMERS:
+            await asyncio.sleep(0.05)
+        return EMIT_CUSTOMERS / (time.perf_counter() - started)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+async def _touchpoints(engine, tenant) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(text("SELECT count(*) FROM scheduler.touchpoints WHERE tenant_id = :t"),
+                                   {"t": tenant})).scalar_one()
 
 
 async def replan_seconds(engine) -> tuple[float, int]:
@@ -200,15 +241,35 @@ async def run(infra) -> None:
     print(f"scheduler bench (scale {SCALE}) on {infra.database}")
     raw = await raw_claim_rate(engine)
     print(f"  reference: raw SKIP LOCKED claim rate of a bare job table   {raw:>12,.0f} rows/s")
-    rate, touches = await emit_rate(engine, TopicNames(infra.topic_prefix))
-    line(f"claim + decide + outbox ({EMIT_CUSTOMERS:,} customers, {touches:,} touchpoints)",
-         f"{rate:,.0f}/s", raw, rate / raw)
-    print(f"    target >= 10,000/s: {'met' if rate >= 10_000 else 'NOT met'}")
+    if "emit" in PARTS:
+        await print_emit(engine, infra, raw)
+    if "replan" in PARTS:
+        await print_replan(engine, raw)
+    if "latency" in PARTS:
+        await print_latency(engine, infra, raw)
+    await engine.dispose()
+
+
+async def print_emit(engine, infra, raw: float) -> None:
+    emit = await emit_rate(engine, TopicNames(infra.topic_prefix))
+    line(f"claim + decide + emit, 1 ticker ({emit['touchpoints']:,} touchpoints)", f"{emit['rate']:,.0f}/s", raw,
+         emit["rate"] / raw)
+    print(f"    {emit['cpu_us']:,.0f} CPU us per touchpoint (ticker process), {emit['statements']:.1f} statements "
+          f"per batch of {BATCH}")
+    replicas = await replica_rate(engine, infra)
+    line(f"claim + decide + emit, {REPLICAS} ticker processes", f"{replicas:,.0f}/s", raw, replicas / raw)
+    print(f"    target >= 10,000/s: {'met' if max(replicas, emit['rate']) >= 10_000 else 'NOT met'}")
+
+
+async def print_replan(engine, raw: float) -> None:
     seconds, moved = await replan_seconds(engine)
     per_second = REPLAN_INVOICES / seconds
     line(f"re-plan {REPLAN_INVOICES:,} open invoices after a policy change", f"{seconds:,.1f} s", raw, per_second / raw)
     print(f"    ({per_second:,.0f} invoices/s; {moved:,} customers moved to the new policy; target < 60 s at 1,000,000: "
           f"{'met' if REPLAN_INVOICES / per_second * (1_000_000 / REPLAN_INVOICES) < 60 else 'NOT met'} by extrapolation)")
+
+
+async def print_latency(engine, infra, raw: float) -> None:
     latencies, sent = await latency(engine, infra)
     if latencies:
         p50, p99 = statistics.median(latencies), statistics.quantiles(latencies, n=100)[98]
@@ -216,7 +277,6 @@ async def run(infra) -> None:
              f"{p99 * 1000:,.0f} ms", raw, (len(latencies) / LATENCY_SECONDS) / raw)
         print(f"    p50 {p50 * 1000:,.0f} ms, max {max(latencies) * 1000:,.0f} ms; target p99 < 500 ms: "
               f"{'met' if p99 < 0.5 else 'NOT met'} (ratio: decided events/s over raw claims/s)")
-    await engine.dispose()
 
 
 def main() -> None:

@@ -48,7 +48,7 @@ def tune_gc() -> None:
 def make_bus(settings: Settings, base_clock: Clock | None = None) -> EventBus:
     topics = TopicNames(settings.topic_prefix)
     outbox = Outbox(settings.db_schema, topics)
-    return EventBus(outbox, Planner(outbox, topics), base_clock or SystemClock())
+    return EventBus(outbox, Planner(topics), base_clock or SystemClock())
 
 
 def create_app(settings: Settings, base_clock: Clock | None = None) -> FastAPI:

@@ -162,7 +162,6 @@ async def test_hold_and_reassignment(sched_http, db, feed, company):
 
 
 async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, sched_settings, db, feed, company):
-    from rapport_shared.bus.outbox import Outbox
     from rapport_shared.contracts.catalogue import TopicNames
     from rapport_shared.contracts.portal import PaymentPlanRequestedV1
 
@@ -191,7 +190,7 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
     kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
     assert "plan_review" not in kinds
     topics = TopicNames(sched_settings.topic_prefix)
-    ticker = Ticker(make_session_factory(db.engine), Planner(Outbox("scheduler", topics), topics))
+    ticker = Ticker(make_session_factory(db.engine), Planner(topics))
     try:
         for _ in range(3):
             await db.advance(timedelta(days=1))

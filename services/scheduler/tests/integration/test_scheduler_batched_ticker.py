@@ -7,7 +7,6 @@ import json
 import pytest
 
 from rapport_shared.bus import codec
-from rapport_shared.bus.outbox import Outbox
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.db import make_session_factory
 
@@ -41,7 +40,7 @@ async def test_two_batched_tickers_claim_disjoint_batches_and_emit_once(db, sche
         await db.execute(statement, t=company.tenant_id, n=CUSTOMERS, today=now.date(), now=now)
     topics = TopicNames(sched_settings.topic_prefix)
     sessions = make_session_factory(db.engine)
-    tickers = [Ticker(sessions, Planner(Outbox("scheduler", topics), topics), batch_size=16) for _ in range(2)]
+    tickers = [Ticker(sessions, Planner(topics), batch_size=16) for _ in range(2)]
 
     claimed = await asyncio.gather(*(t.drain() for t in tickers))
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from rapport_shared.bus.inbox import Inbox
-from rapport_shared.bus.outbox import Outbox
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.portal import DisputeOpenedV1
 from rapport_shared.db import make_session_factory
@@ -70,8 +69,7 @@ async def test_paid_invoice_is_never_chased_and_dispute_makes_a_task(feed, db, s
 
 async def _advance_and_tick(db, settings, days: int) -> None:
     """Tick day by day through ``days`` of scheduler time, then put the shared clock back."""
-    outbox = Outbox("scheduler", TopicNames(settings.topic_prefix))
-    ticker = Ticker(make_session_factory(db.engine), Planner(outbox, TopicNames(settings.topic_prefix)))
+    ticker = Ticker(make_session_factory(db.engine), Planner(TopicNames(settings.topic_prefix)))
     try:
         for _ in range(days):
             await db.advance(timedelta(days=1))
@@ -93,9 +91,8 @@ async def test_two_tickers_emit_each_touchpoint_once(feed, db, sched_engine, sch
                 {"t": company.tenant_id, "c": cid, "n": f"T-{n}", "d": today - timedelta(days=7)})
             await conn.execute(text("UPDATE scheduler.timers SET due_at = now() - interval '1 day' "
                                     "WHERE tenant_id = :t AND customer_id = :c"), {"t": company.tenant_id, "c": cid})
-    outbox = Outbox("scheduler", TopicNames(sched_settings.topic_prefix))
     sessions = make_session_factory(sched_engine)
-    tickers = [Ticker(sessions, Planner(outbox, TopicNames(sched_settings.topic_prefix)), batch_size=5) for _ in range(2)]
+    tickers = [Ticker(sessions, Planner(TopicNames(sched_settings.topic_prefix)), batch_size=5) for _ in range(2)]
     await asyncio.gather(*(t.drain() for t in tickers))
     sent = await touchpoints_of(db, company.tenant_id)
     assert len(sent) == 40 and len({r.customer_id for r in sent}) == 40

@@ -1,6 +1,8 @@
-"""Writing a batch's decisions with one statement per table (arrays + ``unnest``) and COPY for the outbox.
+"""Writing a batch's decisions in one statement: a data-modifying CTE per table, fed by column arrays.
 
-Every statement here takes column arrays, so its cost in round trips does not grow with the batch.
+Whatever the batch size (one event's customer or 500 claimed timers) the touchpoints, invoice
+stages, customers, plans, tasks, timeline, next wake-ups and outbox rows go to the server in a
+single round trip; each CTE touches a different table, so they cannot step on each other.
 """
 from __future__ import annotations
 
@@ -10,97 +12,104 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_shared.bus.outbox import Outbox
-
-TOUCHPOINTS = text("""
-INSERT INTO scheduler.touchpoints (touchpoint_id, tenant_id, customer_id, send_day, stage, channel, template_key,
-  tone, policy_id, policy_version, invoice_ids, currency, total_open, send_not_before, send_not_after, decided_at)
-SELECT u.id, u.t, u.c, u.day, u.stage, u.channel, u.template, u.tone, u.pid, u.pv, CAST(u.inv AS jsonb), u.cur,
-  u.total, u.nb, u.na, u.at
-FROM unnest(CAST(:id AS uuid[]), CAST(:t AS uuid[]), CAST(:c AS uuid[]), CAST(:day AS date[]),
-  CAST(:stage AS text[]), CAST(:channel AS text[]), CAST(:template AS text[]), CAST(:tone AS text[]),
-  CAST(:pid AS uuid[]), CAST(:pv AS int[]), CAST(:inv AS text[]), CAST(:cur AS text[]),
-  CAST(:total AS numeric[]), CAST(:nb AS timestamptz[]), CAST(:na AS timestamptz[]), CAST(:at AS timestamptz[]))
-  AS u(id, t, c, day, stage, channel, template, tone, pid, pv, inv, cur, total, nb, na, at)
+WRITE_ALL = text("""
+WITH
+tp AS (
+  INSERT INTO scheduler.touchpoints (touchpoint_id, tenant_id, customer_id, send_day, stage, channel, template_key,
+    tone, policy_id, policy_version, invoice_ids, currency, total_open, send_not_before, send_not_after, decided_at)
+  SELECT u.id, u.t, u.c, u.day, u.stage, u.channel, u.template, u.tone, u.pid, u.pv, CAST(u.inv AS jsonb), u.cur,
+    u.total, u.nb, u.na, u.at
+  FROM unnest(CAST(:tp_id AS uuid[]), CAST(:tp_t AS uuid[]), CAST(:tp_c AS uuid[]), CAST(:tp_day AS date[]),
+    CAST(:tp_stage AS text[]), CAST(:tp_channel AS text[]), CAST(:tp_template AS text[]), CAST(:tp_tone AS text[]),
+    CAST(:tp_pid AS uuid[]), CAST(:tp_pv AS int[]), CAST(:tp_inv AS text[]), CAST(:tp_cur AS text[]),
+    CAST(:tp_total AS numeric[]), CAST(:tp_nb AS timestamptz[]), CAST(:tp_na AS timestamptz[]),
+    CAST(:tp_at AS timestamptz[]))
+    AS u(id, t, c, day, stage, channel, template, tone, pid, pv, inv, cur, total, nb, na, at)
+  RETURNING 1),
+inv AS (
+  UPDATE scheduler.invoices i
+  SET stage_offset = u.off, stage = u.stage, promise_until = u.promise,
+      last_touch_at = coalesce(u.touch, i.last_touch_at), policy_id = u.pid, policy_version = u.pv
+  FROM unnest(CAST(:inv_t AS uuid[]), CAST(:inv_id AS uuid[]), CAST(:inv_off AS int[]), CAST(:inv_stage AS text[]),
+    CAST(:inv_promise AS date[]), CAST(:inv_touch AS timestamptz[]), CAST(:inv_pid AS uuid[]),
+    CAST(:inv_pv AS int[])) AS u(t, id, off, stage, promise, touch, pid, pv)
+  WHERE i.tenant_id = u.t AND i.invoice_id = u.id
+  RETURNING 1),
+cus AS (
+  UPDATE scheduler.customers c
+  SET last_message_on = u.last, broken_promises = u.broken, policy_id = u.pid, policy_version = u.pv
+  FROM unnest(CAST(:cus_t AS uuid[]), CAST(:cus_id AS uuid[]), CAST(:cus_last AS date[]), CAST(:cus_broken AS int[]),
+    CAST(:cus_pid AS uuid[]), CAST(:cus_pv AS int[])) AS u(t, id, last, broken, pid, pv)
+  WHERE c.tenant_id = u.t AND c.customer_id = u.id
+    AND (c.last_message_on, c.broken_promises, c.policy_id, c.policy_version)
+        IS DISTINCT FROM (u.last, u.broken, u.pid, u.pv)
+  RETURNING 1),
+pln AS (
+  UPDATE scheduler.plans p SET instalments = CAST(u.inst AS jsonb)
+  FROM unnest(CAST(:pln_t AS uuid[]), CAST(:pln_id AS uuid[]), CAST(:pln_inst AS text[])) AS u(t, id, inst)
+  WHERE p.tenant_id = u.t AND p.plan_id = u.id
+  RETURNING 1),
+tsk AS (
+  INSERT INTO scheduler.tasks (task_id, tenant_id, customer_id, kind, reason, invoice_ids, status, assignee, created_at)
+  SELECT u.id, u.t, u.c, u.kind, u.reason, CAST(u.inv AS jsonb), 'open', u.assignee, u.at
+  FROM unnest(CAST(:tsk_id AS uuid[]), CAST(:tsk_t AS uuid[]), CAST(:tsk_c AS uuid[]), CAST(:tsk_kind AS text[]),
+    CAST(:tsk_reason AS text[]), CAST(:tsk_inv AS text[]), CAST(:tsk_assignee AS text[]),
+    CAST(:tsk_at AS timestamptz[])) AS u(id, t, c, kind, reason, inv, assignee, at)
+  RETURNING 1),
+tl AS (
+  INSERT INTO scheduler.timeline (tenant_id, customer_id, at, kind, summary, ref_id, author)
+  SELECT * FROM unnest(CAST(:tl_t AS uuid[]), CAST(:tl_c AS uuid[]), CAST(:tl_at AS timestamptz[]),
+    CAST(:tl_kind AS text[]), CAST(:tl_summary AS text[]), CAST(:tl_ref AS uuid[]), CAST(:tl_author AS text[]))
+  RETURNING 1),
+tmr AS (
+  UPDATE scheduler.timers m SET due_at = u.due
+  FROM unnest(CAST(:tmr_t AS uuid[]), CAST(:tmr_id AS uuid[]), CAST(:tmr_due AS timestamptz[])) AS u(t, id, due)
+  WHERE m.tenant_id = u.t AND m.customer_id = u.id
+  RETURNING 1),
+obx AS (
+  INSERT INTO scheduler.outbox (event_id, event_type, topic, lane, key, value)
+  SELECT * FROM unnest(CAST(:obx_id AS uuid[]), CAST(:obx_type AS text[]), CAST(:obx_topic AS text[]),
+    CAST(:obx_lane AS smallint[]), CAST(:obx_key AS bytea[]), CAST(:obx_value AS bytea[]))
+  RETURNING 1)
+SELECT (SELECT count(*) FROM tp), (SELECT count(*) FROM tmr), (SELECT count(*) FROM obx)
 """)
 
-INVOICES = text("""
-UPDATE scheduler.invoices i
-SET stage_offset = u.off, stage = u.stage, promise_until = u.promise, last_touch_at = coalesce(u.touch, i.last_touch_at),
-    policy_id = u.pid, policy_version = u.pv
-FROM unnest(CAST(:t AS uuid[]), CAST(:id AS uuid[]), CAST(:off AS int[]), CAST(:stage AS text[]),
-  CAST(:promise AS date[]), CAST(:touch AS timestamptz[]), CAST(:pid AS uuid[]), CAST(:pv AS int[]))
-  AS u(t, id, off, stage, promise, touch, pid, pv)
-WHERE i.tenant_id = u.t AND i.invoice_id = u.id
-""")
-
-CUSTOMERS = text("""
-UPDATE scheduler.customers c
-SET last_message_on = u.last, broken_promises = u.broken, policy_id = u.pid, policy_version = u.pv
-FROM unnest(CAST(:t AS uuid[]), CAST(:id AS uuid[]), CAST(:last AS date[]), CAST(:broken AS int[]),
-  CAST(:pid AS uuid[]), CAST(:pv AS int[])) AS u(t, id, last, broken, pid, pv)
-WHERE c.tenant_id = u.t AND c.customer_id = u.id
-  AND (c.last_message_on, c.broken_promises, c.policy_id, c.policy_version)
-      IS DISTINCT FROM (u.last, u.broken, u.pid, u.pv)
-""")
-
-TIMERS = text("""
-UPDATE scheduler.timers m SET due_at = u.due
-FROM unnest(CAST(:t AS uuid[]), CAST(:id AS uuid[]), CAST(:due AS timestamptz[])) AS u(t, id, due)
-WHERE m.tenant_id = u.t AND m.customer_id = u.id
-""")
-
-TASKS = text("""
-INSERT INTO scheduler.tasks (task_id, tenant_id, customer_id, kind, reason, invoice_ids, status, assignee, created_at)
-SELECT u.id, u.t, u.c, u.kind, u.reason, CAST(u.inv AS jsonb), 'open', u.assignee, u.at
-FROM unnest(CAST(:id AS uuid[]), CAST(:t AS uuid[]), CAST(:c AS uuid[]), CAST(:kind AS text[]),
-  CAST(:reason AS text[]), CAST(:inv AS text[]), CAST(:assignee AS text[]), CAST(:at AS timestamptz[]))
-  AS u(id, t, c, kind, reason, inv, assignee, at)
-""")
-
-TIMELINE = text("""
-INSERT INTO scheduler.timeline (tenant_id, customer_id, at, kind, summary, ref_id, author)
-SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:c AS uuid[]), CAST(:at AS timestamptz[]), CAST(:kind AS text[]),
-  CAST(:summary AS text[]), CAST(:ref AS uuid[]), CAST(:author AS text[]))
-""")
-
-PLANS = text("""
-UPDATE scheduler.plans p SET instalments = CAST(u.inst AS jsonb)
-FROM unnest(CAST(:t AS uuid[]), CAST(:id AS uuid[]), CAST(:inst AS text[])) AS u(t, id, inst)
-WHERE p.tenant_id = u.t AND p.plan_id = u.id
-""")
-
-OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "lane", "key", "value")
+COLUMNS = {
+    "tp": ("id", "t", "c", "day", "stage", "channel", "template", "tone", "pid", "pv", "inv", "cur", "total", "nb",
+           "na", "at"),
+    "inv": ("t", "id", "off", "stage", "promise", "touch", "pid", "pv"),
+    "cus": ("t", "id", "last", "broken", "pid", "pv"),
+    "pln": ("t", "id", "inst"),
+    "tsk": ("id", "t", "c", "kind", "reason", "inv", "assignee", "at"),
+    "tl": ("t", "c", "at", "kind", "summary", "ref", "author"),
+    "tmr": ("t", "id", "due"),
+    "obx": ("id", "type", "topic", "lane", "key", "value"),
+}
 
 
-class Columns:
-    """Rows of one statement kept as one list per column (what ``unnest`` takes)."""
+class Rows:
+    """The rows of every table a batch writes, kept as one list per column (what ``unnest`` takes)."""
 
-    def __init__(self, *names: str) -> None:
-        self.data: dict[str, list[Any]] = {n: [] for n in names}
+    def __init__(self) -> None:
+        self._columns = {table: tuple([] for _ in names) for table, names in COLUMNS.items()}
 
-    def add(self, *values: Any) -> None:
-        for column, value in zip(self.data.values(), values, strict=True):
+    def add(self, table: str, *values: Any) -> None:
+        for column, value in zip(self._columns[table], values, strict=True):
             column.append(value)
 
-    def __len__(self) -> int:
-        return len(next(iter(self.data.values())))
+    def count(self, table: str) -> int:
+        return len(self._columns[table][0])
+
+    def params(self) -> dict[str, list[Any]]:
+        return {f"{table}_{name}": column for table, names in COLUMNS.items()
+                for name, column in zip(names, self._columns[table])}
 
 
 def as_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-async def run(session: AsyncSession, statement: Any, columns: Columns) -> None:
-    if len(columns):
-        await session.execute(statement, columns.data)
-
-
-async def copy_outbox(session: AsyncSession, outbox: Outbox, records: list[tuple]) -> None:
-    """COPY the batch's events (rows of ``OUTBOX_COLUMNS``) into the outbox on this transaction's connection."""
-    if not records:
-        return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(
-        outbox.table.name, schema_name=outbox.table.schema, columns=list(OUTBOX_COLUMNS), records=records)
+async def write_all(session: AsyncSession, rows: Rows) -> tuple[int, int, int]:
+    """One round trip; returns (touchpoints inserted, timers moved, outbox rows)."""
+    result = await session.execute(WRITE_ALL, rows.params())
+    return tuple(result.one())

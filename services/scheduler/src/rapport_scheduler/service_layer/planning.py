@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_shared.bus.outbox import Outbox
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.envelope import Envelope
 
@@ -30,27 +29,19 @@ Key = tuple[UUID, UUID]
 
 @dataclass
 class Writes:
-    """Everything a batch decided, one column set per statement."""
+    """Everything a batch decided: rows per table (written in one statement) and customers to follow up."""
 
-    events: list[messages.OutboxRecord] = field(default_factory=list)
-    touchpoints: bw.Columns = field(default_factory=lambda: bw.Columns(
-        "id", "t", "c", "day", "stage", "channel", "template", "tone", "pid", "pv", "inv", "cur", "total", "nb", "na",
-        "at"))
-    invoices: bw.Columns = field(default_factory=lambda: bw.Columns(
-        "t", "id", "off", "stage", "promise", "touch", "pid", "pv"))
-    customers: bw.Columns = field(default_factory=lambda: bw.Columns("t", "id", "last", "broken", "pid", "pv"))
-    plans: bw.Columns = field(default_factory=lambda: bw.Columns("t", "id", "inst"))
-    tasks: bw.Columns = field(default_factory=lambda: bw.Columns(
-        "id", "t", "c", "kind", "reason", "inv", "assignee", "at"))
-    timeline: bw.Columns = field(default_factory=lambda: bw.Columns("t", "c", "at", "kind", "summary", "ref", "author"))
+    rows: bw.Rows = field(default_factory=bw.Rows)
     wakes: dict[Key, datetime | None] = field(default_factory=dict)
     broken: list[Key] = field(default_factory=list)
-    touched: int = 0
+
+    @property
+    def touchpoints(self) -> int:
+        return self.rows.count("tp")
 
 
 class Planner:
-    def __init__(self, outbox: Outbox, topics: TopicNames, calendar: SendCalendar | None = None) -> None:
-        self._outbox = outbox
+    def __init__(self, topics: TopicNames, calendar: SendCalendar | None = None) -> None:
         self._topics = topics
         self._calendar = calendar or SendCalendar()
         # Policies per tenant with the stamp they were read at; reloaded only when the stamp moves.
@@ -94,11 +85,11 @@ class Planner:
         cid = customer.customer_id
         touched = self._record_touch(w, pf, policy, d, now, cause)
         self._record_invoices(w, pf, policy, d, touched, now, cause)
-        w.customers.add(tenant, cid, customer.last_message_on, customer.broken_promises, policy.policy_id,
+        w.rows.add("cus", tenant, cid, customer.last_message_on, customer.broken_promises, policy.policy_id,
                         policy.version)
         if d.reminded_instalment:
             for plan in pf.plans:
-                w.plans.add(tenant, plan.plan_id, bw.as_json(store.plan_instalments_json(plan)))
+                w.rows.add("pln", tenant, plan.plan_id, bw.as_json(store.plan_instalments_json(plan)))
         if d.broken_promises:
             w.broken.append((tenant, cid))
         self._record_tasks(w, pf, d, now, cause)
@@ -112,11 +103,10 @@ class Planner:
         touched = {i.invoice_id for i in touch.invoices}
         tp_id = uuid4()
         payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today, now)
-        w.events.append(self._event(payload, tenant, cid, now, cause))
-        w.touchpoints.add(tp_id, tenant, cid, touch.window.local_day, touch.stage, touch.channel, touch.template_key,
-                          touch.tone, policy.policy_id, policy.version, bw.as_json([str(x) for x in touched]),
-                          touch.currency, touch.total_open, touch.window.start, touch.window.end, now)
-        w.touched += 1
+        w.rows.add("obx", *self._event(payload, tenant, cid, now, cause))
+        w.rows.add("tp", tp_id, tenant, cid, touch.window.local_day, touch.stage, touch.channel, touch.template_key,
+                   touch.tone, policy.policy_id, policy.version, bw.as_json([str(x) for x in touched]),
+                   touch.currency, touch.total_open, touch.window.start, touch.window.end, now)
         numbers = ", ".join(i.number for i in touch.invoices)
         _line(w, tenant, cid, now, "touchpoint", f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}",
               tp_id)
@@ -130,11 +120,11 @@ class Planner:
             stage = d.stages.get(inv.invoice_id, (None, None))[1]
             if stage is None and inv.invoice_id in d.broken_promises:
                 stage = "broken_promise"
-            w.invoices.add(tenant, inv.invoice_id, inv.stage_offset, stage, inv.promise_until,
+            w.rows.add("inv", tenant, inv.invoice_id, inv.stage_offset, stage, inv.promise_until,
                            now if inv.invoice_id in touched else None, policy.policy_id, policy.version)
             if inv.invoice_id in d.stages:
                 changed_stage = messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now)
-                w.events.append(self._event(changed_stage, tenant, cid, now, cause))
+                w.rows.add("obx", *self._event(changed_stage, tenant, cid, now, cause))
 
     def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Envelope | None) -> None:
         if not d.tasks:
@@ -145,30 +135,25 @@ class Planner:
         ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band, oldest, customer.broken_promises)
         for task in d.tasks:
             task_id = uuid4()
-            w.tasks.add(task_id, tenant, cid, task.kind, task.reason, bw.as_json([str(x) for x in task.invoice_ids]),
+            w.rows.add("tsk", task_id, tenant, cid, task.kind, task.reason,
+                       bw.as_json([str(x) for x in task.invoice_ids]),
                         customer.collector, now)
             created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
-            w.events.append(self._event(created, tenant, cid, now, cause))
+            w.rows.add("obx", *self._event(created, tenant, cid, now, cause))
             _line(w, tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id)
 
     async def _write(self, session: AsyncSession, w: Writes, now: datetime, cause: Envelope | None) -> None:
-        for statement, columns in ((bw.TOUCHPOINTS, w.touchpoints), (bw.INVOICES, w.invoices),
-                                   (bw.CUSTOMERS, w.customers), (bw.PLANS, w.plans), (bw.TASKS, w.tasks),
-                                   (bw.TIMELINE, w.timeline)):
-            await bw.run(session, statement, columns)
-        for tenant, cid in w.broken:
+        for tenant, cid in w.broken:  # rare: one statement per customer whose promise broke
             for case_id, invoice_ids in await work_store.close_cases(session, tenant, cid, "promise", "broken"):
-                w.events.append(self._event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
+                w.rows.add("obx", *self._event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
                                                tenant, cid, now, cause))
-        timers = bw.Columns("t", "id", "due")
         for (tenant, cid), due in w.wakes.items():
-            timers.add(tenant, cid, due)
-        await bw.run(session, bw.TIMERS, timers)
-        await bw.copy_outbox(session, self._outbox, w.events)
+            w.rows.add("tmr", tenant, cid, due)
+        await bw.write_all(session, w.rows)
 
 
 def _line(w: Writes, tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None) -> None:
-    w.timeline.add(tenant, customer, at, kind, summary, ref, None)
+    w.rows.add("tl", tenant, customer, at, kind, summary, ref, None)
 
 
 def timeline_row(tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None = None,

@@ -36,7 +36,7 @@ class Ticker:
             if batch.keys:
                 now = wall + timedelta(seconds=batch.clock_offset)
                 writes = await self._planner.plan_batch(session, batch, now)
-                self.touchpoints += len(writes.touchpoints)
+                self.touchpoints += writes.touchpoints
         return len(batch.keys)
 
     async def drain(self) -> int:
