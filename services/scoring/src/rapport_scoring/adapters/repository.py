@@ -25,13 +25,15 @@ async def upsert_customer(session: AsyncSession, tenant_id: UUID, row: dict) -> 
 
 async def upsert_invoice(session: AsyncSession, tenant_id: UUID, row: dict) -> bool:
     """Store the snapshot unless a newer version is already there; True when stored."""
+    # Only a paid invoice has a settlement date: the others skip the second statement.
+    row = {**row, "settled_on": None}
     statement = insert(invoices).values(tenant_id=tenant_id, **row)
     result = await session.execute(statement.on_conflict_do_update(
         index_elements=[invoices.c.invoice_id], set_={k: statement.excluded[k] for k in row},
         where=invoices.c.version <= statement.excluded.version,
     ).returning(invoices.c.invoice_id))
     stored = result.first() is not None
-    if stored:
+    if stored and row["status"] == "paid":
         await refresh_settled_on(session, [row["invoice_id"]])
     return stored
 

@@ -47,6 +47,21 @@ async def save_invoice_score(session: AsyncSession, tenant_id: UUID, customer_id
     await session.execute(statement.on_conflict_do_update(index_elements=[invoice_scores.c.invoice_id], set_=values))
 
 
+async def save_invoice_scores(session: AsyncSession, tenant_id: UUID, customer_id: UUID,
+                              scored: list[tuple[UUID, InvoiceScore]], version: str, at: datetime) -> None:
+    """One statement for every invoice whose score moved."""
+    if not scored:
+        return
+    rows = [{"invoice_id": invoice_id, "tenant_id": tenant_id, "customer_id": customer_id,
+             "late_probability": s.late_probability, "p10": s.p10, "p50": s.p50, "p90": s.p90,
+             "model_version": version, "scored_at": at} for invoice_id, s in scored]
+    statement = insert(invoice_scores).values(rows)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[invoice_scores.c.invoice_id],
+        set_={k: statement.excluded[k] for k in ("late_probability", "p10", "p50", "p90", "model_version", "scored_at")},
+    ))
+
+
 async def forget_settled(session: AsyncSession, customer_id: UUID, open_ids: list) -> None:
     """Drop scores of invoices no longer open, so the forecast never counts them."""
     condition = invoice_scores.c.customer_id == customer_id

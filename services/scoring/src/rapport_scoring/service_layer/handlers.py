@@ -16,13 +16,16 @@ from rapport_shared.contracts.payment import PaymentReceivedV1, PaymentReversedV
 from rapport_scoring.adapters import repository
 from rapport_scoring.service_layer.rescoring import Rescorer
 
+# The customer to rescore and the invoices the event changed (their predictions are redone).
+Touched = tuple[UUID, list[UUID]]
+
 
 def _segment(payload: CustomerUpsertedV1) -> str:
     """Customers are compared with peers of the same size, else of the same industry."""
     return payload.size or payload.industry or "default"
 
 
-async def on_customer(session: AsyncSession, tenant_id: UUID, p: CustomerUpsertedV1) -> UUID | None:
+async def on_customer(session: AsyncSession, tenant_id: UUID, p: CustomerUpsertedV1) -> Touched | None:
     await repository.upsert_customer(session, tenant_id, {
         "customer_id": p.customer_id, "external_id": p.external_id, "name": p.name, "currency": p.currency,
         "segment": _segment(p), "collector_id": p.collector_id, "payment_terms_days": p.payment_terms_days,
@@ -31,37 +34,36 @@ async def on_customer(session: AsyncSession, tenant_id: UUID, p: CustomerUpserte
     return None  # a new name or collector changes no prediction
 
 
-async def on_invoice(session: AsyncSession, tenant_id: UUID, p: InvoiceState) -> UUID | None:
+async def on_invoice(session: AsyncSession, tenant_id: UUID, p: InvoiceState) -> Touched | None:
     stored = await repository.upsert_invoice(session, tenant_id, {
         "invoice_id": p.invoice_id, "customer_id": p.customer_id, "number": p.number, "issue_date": p.issue_date,
         "due_date": p.due_date, "currency": p.currency, "amount_total": p.amount_total,
         "open_amount": p.open_amount, "status": p.status, "paid_at": p.paid_at, "version": p.version,
     })
-    return p.customer_id if stored else None
+    return (p.customer_id, [p.invoice_id]) if stored else None
 
 
-async def on_payment(session: AsyncSession, tenant_id: UUID, p: PaymentReceivedV1) -> UUID | None:
+async def on_payment(session: AsyncSession, tenant_id: UUID, p: PaymentReceivedV1) -> Touched | None:
     parts = [(a.invoice_id, a.amount) for a in p.allocations]
     await repository.add_allocations(session, tenant_id, p.payment_id, p.received_on, parts)
-    return p.customer_id if parts else None
+    return (p.customer_id, [i for i, _ in parts]) if parts else None
 
 
-async def on_reversal(session: AsyncSession, tenant_id: UUID, p: PaymentReversedV1) -> UUID | None:
-    await repository.reverse_allocations(session, p.payment_id)
-    return p.customer_id
+async def on_reversal(session: AsyncSession, tenant_id: UUID, p: PaymentReversedV1) -> Touched | None:
+    return p.customer_id, await repository.reverse_allocations(session, p.payment_id)
 
 
-async def on_sent(session: AsyncSession, tenant_id: UUID, p: MessageSentV1) -> UUID | None:
+async def on_sent(session: AsyncSession, tenant_id: UUID, p: MessageSentV1) -> Touched | None:
     await repository.record_touch(session, tenant_id, {
         "message_id": p.message_id, "customer_id": p.customer_id, "channel": p.channel, "sent_at": p.occurred_at,
     })
-    return p.customer_id
+    return p.customer_id, []
 
 
-async def on_engaged(session: AsyncSession, tenant_id: UUID, p) -> UUID | None:
+async def on_engaged(session: AsyncSession, tenant_id: UUID, p) -> Touched | None:
     await repository.mark_touch(session, tenant_id, p.message_id, p.customer_id, p.channel,
                                 replied=isinstance(p, ReplyReceivedV1))
-    return p.customer_id
+    return p.customer_id, []
 
 
 HANDLERS = {
@@ -81,6 +83,6 @@ async def handle(session: AsyncSession, envelope: Envelope, rescorer: Rescorer) 
     handler = on_invoice if isinstance(payload, InvoiceState) else HANDLERS.get(type(payload))
     if handler is None:
         return
-    customer_id = await handler(session, envelope.tenant_id, payload)
-    if customer_id is not None:
-        await rescorer.rescore(session, envelope.tenant_id, customer_id, envelope)
+    touched = await handler(session, envelope.tenant_id, payload)
+    if touched is not None:
+        await rescorer.rescore(session, envelope.tenant_id, touched[0], envelope, touched[1])
