@@ -46,6 +46,7 @@ SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
 MESSAGES = max(200, int(20_000 * SCALE))
 RENDERS = max(10_000, MESSAGES)  # p99 needs enough samples to mean something
 CONCURRENCY = 32
+WARM = 20  # messages sent through each provider before the clock starts
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 5.0
 KEYS = ("pre_due_friendly", "due_today", "overdue_gentle", "overdue_firm", "final_notice", "promise_reminder")
@@ -101,6 +102,7 @@ async def pipeline(tps: list[TouchpointDueV1], comp: Composer, provider, channel
         async with slots:
             await provider.send(message)
 
+    await asyncio.gather(*(one(tp) for tp in tps[:WARM]))  # first calls import the SDK's lazy modules
     started, started_cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(tp) for tp in tps))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
@@ -151,13 +153,13 @@ async def provider_figures(tps: list[TouchpointDueV1], comp: Composer) -> None:
         line("email: render + SendGrid SDK -> SendGrid fake", rate, noop, "msg/s", "no-op")
         line("       ... against the issue's target", rate, TARGET_RATE, "msg/s", "target")
         sg = stats(sg_url)
-        assert sg["accepted"] == len(tps) and sg["invalid"] == 0 and sg["distinct"] == len(tps), sg
+        assert sg["accepted"] == len(tps) + WARM and sg["invalid"] == 0 and sg["distinct"] == len(tps) + WARM, sg
         twilio = TwilioSmsProvider(TwilioFake.account_sid, TwilioFake.auth_token, TwilioFake.service_sid, tw_url,
                                    "http://127.0.0.1:8003/webhooks/twilio/status", timeout_s=10, pool=pool)
         sms_tps = tps[: max(100, len(tps) // 8)]
         rate = await pipeline(sms_tps, comp, twilio, "sms")
         line("sms: render + Twilio SDK -> Twilio fake", rate, noop, "msg/s", "no-op")
-        assert stats(tw_url)["accepted"] == len(sms_tps)
+        assert stats(tw_url)["accepted"] == len(sms_tps) + WARM
         sink_tps = tps[: max(100, len(tps) // 10)]  # files on a shared disk: a smaller sample
         rate = await pipeline(sink_tps, comp, SinkProvider(sink_dir, "ar@acme.example", "Acme"), "email")
         line("email: render + local .eml sink", rate, noop, "msg/s", "no-op")

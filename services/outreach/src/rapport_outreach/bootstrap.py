@@ -27,7 +27,7 @@ from rapport_outreach.adapters.providers.smtp import SmtpProvider
 from rapport_outreach.adapters.providers.twilio import TwilioSmsProvider
 from rapport_outreach.adapters.providers.twilio_voice import TwilioVoiceProvider
 from rapport_outreach.config import Settings
-from rapport_outreach.domain.errors import NotFound, OutreachError
+from rapport_outreach.domain.errors import Conflict, NotFound, OutreachError
 from rapport_outreach.domain.model import RetryPolicy
 from rapport_outreach.entrypoints.api import messages, templates, webhooks
 from rapport_outreach.service_layer import handlers
@@ -123,7 +123,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     @app.exception_handler(OutreachError)
     async def _domain_error(request: Request, exc: OutreachError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFound) else 422
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
         errors = [{"field": exc.field, "reason": exc.reason}] if exc.field else []
         detail = f"{exc.field}: {exc.reason}" if exc.field else exc.reason
         return JSONResponse(error_body(detail, errors), status_code=status)

@@ -74,6 +74,20 @@ class MessageUncertainV1(MessageOutcome):
     topic: ClassVar[str] = "outreach"
 
 
+class MessageSettledV1(MessageOutcome):
+    """A collector settled an uncertain message: it was sent after all, or it was not and may be sent once more.
+
+    Closes the review the matching ``MessageUncertainV1`` opened. ``settled_by`` names the person.
+    """
+
+    event_type: ClassVar[str] = "rapport.outreach.settled.v1"
+    topic: ClassVar[str] = "outreach"
+
+    resolution: Literal["sent", "not_sent"]
+    settled_by: str
+    note: str | None = None
+
+
 class ReplyReceivedV1(MessageOutcome):
     """The customer answered (email reply or SMS)."""
 

@@ -13,11 +13,14 @@ from rapport_outreach.adapters.orm import contacts, dead_letters, message_events
 from rapport_outreach.domain.model import State, normalise_address
 
 
+# Built once: a statement built per call with .values(**row) costs more CPU than the round trip.
+_INSERT_MESSAGE = (insert(messages).on_conflict_do_nothing(constraint="uq_messages_touchpoint_channel")
+                   .returning(messages.c.id))
+
+
 async def insert_message(session: AsyncSession, row: dict[str, Any]) -> bool:
     """False when this touchpoint already has a message on this channel (never send twice)."""
-    statement = (insert(messages).values(**row)
-                 .on_conflict_do_nothing(constraint="uq_messages_touchpoint_channel").returning(messages.c.id))
-    return (await session.execute(statement)).first() is not None
+    return (await session.execute(_INSERT_MESSAGE, row)).first() is not None
 
 
 async def get_message(session: AsyncSession, message_id: UUID):  # noqa: ANN201 - a Row
@@ -47,6 +50,13 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, skip_provi
 async def set_state(session: AsyncSession, message_id: UUID, state: str, now: datetime, **values: Any) -> None:
     await session.execute(update(messages).where(messages.c.id == message_id)
                           .values(state=state, updated_at=now, **values))
+
+
+async def settle_uncertain(session: AsyncSession, message_id: UUID, state: str, now: datetime,
+                           **values: Any):  # noqa: ANN201 - the updated Row, None when it was not uncertain
+    statement = (update(messages).where(messages.c.id == message_id, messages.c.state == State.UNCERTAIN)
+                 .values(state=state, updated_at=now, **values).returning(*messages.c))
+    return (await session.execute(statement)).first()
 
 
 async def mark_sending(session: AsyncSession, ids: list[UUID], now: datetime) -> None:

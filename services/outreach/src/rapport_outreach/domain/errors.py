@@ -21,3 +21,7 @@ class SmsTooLong(OutreachError):
 
 class NotFound(OutreachError):
     """The thing asked for does not exist for this tenant."""
+
+
+class Conflict(OutreachError):
+    """The request is valid but the thing is not in a state that allows it."""

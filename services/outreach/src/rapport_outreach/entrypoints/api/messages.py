@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from typing import Annotated, Literal
+
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, StringConstraints
 
 from rapport_outreach.adapters import repository
 from rapport_outreach.domain.errors import NotFound
 from rapport_outreach.entrypoints.api.common import tenant_id
+from rapport_outreach.service_layer import settlement
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -41,3 +45,21 @@ async def message(message_id: UUID, request: Request, tenant: UUID = Depends(ten
         items = await repository.history(session, tenant, row.customer_id, None, 1000)
     events = next((e for r, e in items if r.id == message_id), [])
     return _out(row, events) | {"text": row.body_text, "html": row.body_html}
+
+
+class SettleIn(BaseModel):
+    resolution: Literal["sent", "not_sent"] = Field(
+        description="sent: the provider has it (mark sent); not_sent: it never left (allow one more send)")
+    settled_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        description="who checked, for the audit trail")
+    note: str | None = Field(None, max_length=1000)
+
+
+@router.post("/{message_id}/settle")
+async def settle(message_id: UUID, body: SettleIn, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+    """Settle an uncertain message; the only way one is ever sent again."""
+    app = request.app.state
+    async with app.sessions() as session, session.begin():
+        row = await settlement.settle(session, app.deps, tenant, message_id, body.resolution, body.settled_by, body.note)
+        items = await repository.history(session, tenant, row.customer_id, None, 1000)
+    return _out(row, next((e for r, e in items if r.id == message_id), []))
