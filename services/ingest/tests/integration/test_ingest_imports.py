@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -100,3 +101,38 @@ async def test_customer_and_payment_imports_use_the_same_rules_as_the_api(tenant
     assert (await tenant.get("/v1/invoices/K-INV")).json()["status"] == "paid"
     errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
     assert errors == [{"row": 2, "field": "customer_external_id", "reason": "unknown customer 'K-404'"}]
+
+
+async def test_a_number_repeated_in_one_file_with_other_content_is_reported_and_stale_rows_are_ignored(
+        tenant, relay, infra):
+    await tenant.customer("C-1")
+    await tenant.put("/v1/invoices/OLD-1", {"customer_external_id": "C-1", "issue_date": "2026-01-01",
+                                            "due_date": "2026-01-31", "currency": "USD", "amount": "70",
+                                            "updated_at": "2026-03-01T00:00:00Z"})
+
+    def line(number: str, amount: str, **extra) -> bytes:
+        import json
+        return (json.dumps({"number": number, "customer_external_id": "C-1", "issue_date": "2026-01-01",
+                            "due_date": "2026-01-31", "currency": "USD", "amount": amount, **extra}) + "\n").encode()
+
+    # Chunks are 50 rows in this suite: the repeats land in the same chunk and in a later one.
+    body = b"".join(line(f"D-{i}", "10") for i in range(60))
+    body += line("D-3", "10") + line("D-4", "11") + line("D-55", "99")
+    body += line("OLD-1", "5", updated_at="2026-02-01T00:00:00Z")
+    body += line("L-1", "30", lines=[{"description": "consulting", "amount": "30"}])
+    async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
+        job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
+                                                              headers=tenant.headers)).json()["job_id"])
+        issued = await watcher.wait_for(lambda e: e.type == "rapport.invoice.issued.v1"
+                                        and e.correlation_id == UUID(job["job_id"]), count=61)
+    assert (job["rows_total"], job["rows_done"], job["rows_failed"]) == (65, 63, 2)
+    errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
+    assert [(e["row"], e["field"]) for e in errors] == [(62, "number"), (63, "number")]
+    assert "earlier in this file" in errors[0]["reason"] and "earlier in this file" in errors[1]["reason"]
+    assert (await tenant.get("/v1/invoices/D-4")).json()["amount"] == "10.0000"
+    assert (await tenant.get("/v1/invoices/OLD-1")).json()["amount"] == "70.0000"
+    lined = (await tenant.get("/v1/invoices/L-1")).json()
+    assert lined["lines"][0]["description"] == "consulting"
+    by_number = {e.data["number"]: e for e in issued}
+    assert set(by_number) == {f"D-{i}" for i in range(60)} | {"L-1"}
+    assert by_number["D-7"].data["amount_total"] == "10.0000" and str(by_number["D-7"].tenant_id) == tenant.tenant_id

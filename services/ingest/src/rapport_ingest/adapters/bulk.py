@@ -1,77 +1,87 @@
-"""Set-based bulk writes: COPY a chunk into a staging table, then one upsert into the ledger.
+"""Set-based bulk writes of invoices and their events.
 
-Used by the import for invoices; events for the changed rows are COPYed into the outbox
-in the same transaction, so a chunk is all-or-nothing.
+New invoices and all outbox rows go in with ``COPY`` (Postgres' cheapest way in: batched heap
+and index inserts, no per-row executor); changed invoices are ``COPY``ed into a staging table
+and updated by one ``UPDATE ... FROM``. Everything runs in the caller's transaction, so a chunk
+is all-or-nothing. Measured per row of Postgres backend CPU, this is less than half of a staged
+``INSERT ... SELECT ... ON CONFLICT`` that also builds the events in SQL.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-STAGE = "ingest_stage_invoices"
-STAGE_COLUMNS = ("row_no", "id", "customer_id", "number", "issue_date", "due_date", "currency",
-                 "amount_total", "tax_amount", "po_number", "terms", "pdf_url")
+import asyncpg
+
+INVOICE_COLUMNS = ("id", "tenant_id", "customer_id", "number", "issue_date", "due_date", "currency", "amount_total",
+                   "tax_amount", "open_amount", "status", "po_number", "terms", "pdf_url", "lines",
+                   "source_updated_at", "version", "import_job_id")
 OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "lane", "key", "value")
+STAGE = "ingest_stage_invoice_updates"
+STAGE_COLUMNS = ("id", "issue_date", "due_date", "currency", "amount_total", "tax_amount", "open_amount", "status",
+                 "po_number", "terms", "pdf_url", "lines", "source_updated_at")
 
 _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-  row_no int, id uuid, customer_id uuid, number text, issue_date date, due_date date, currency text,
-  amount_total numeric, tax_amount numeric, po_number text, terms text, pdf_url text
+  id uuid, issue_date date, due_date date, currency text, amount_total numeric, tax_amount numeric,
+  open_amount numeric, status text, po_number text, terms text, pdf_url text, lines jsonb, source_updated_at timestamptz
 ) ON COMMIT DELETE ROWS"""
 
-_REJECTS = f"""
-SELECT s.row_no, CASE
-  WHEN i.customer_id <> s.customer_id THEN 'invoice ' || s.number || ' belongs to another customer'
-  WHEN i.status = 'void' THEN 'invoice ' || s.number || ' is void'
-  ELSE 'new amount ' || s.amount_total || ' is below what is already applied' END AS reason
-FROM {STAGE} s JOIN ingest.invoices i ON i.tenant_id = $1 AND i.number = s.number
-WHERE i.customer_id <> s.customer_id OR i.status = 'void'
-   OR s.amount_total < i.paid_amount + i.credited_amount + i.written_off_amount"""
+_UPDATE = f"""
+UPDATE ingest.invoices AS i SET issue_date = s.issue_date, due_date = s.due_date, currency = s.currency,
+  amount_total = s.amount_total, tax_amount = s.tax_amount, open_amount = s.open_amount, status = s.status,
+  po_number = s.po_number, terms = s.terms, pdf_url = s.pdf_url, lines = s.lines,
+  source_updated_at = coalesce(s.source_updated_at, i.source_updated_at), version = i.version + 1,
+  import_job_id = $2
+FROM {STAGE} s WHERE i.tenant_id = $1 AND i.id = s.id"""
 
-_OPEN = "(excluded.amount_total - i.paid_amount - i.credited_amount - i.written_off_amount)"
-_UPSERT = f"""
-INSERT INTO ingest.invoices AS i (id, tenant_id, customer_id, number, issue_date, due_date, currency,
-  amount_total, tax_amount, open_amount, status, po_number, terms, pdf_url, version)
-SELECT id, $1, customer_id, number, issue_date, due_date, currency, amount_total, tax_amount,
-  amount_total, CASE WHEN amount_total > 0 THEN 'open' ELSE 'paid' END, po_number, terms, pdf_url, 1
-FROM {STAGE}
-ON CONFLICT (tenant_id, number) DO UPDATE SET
-  issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency,
-  amount_total = excluded.amount_total, tax_amount = excluded.tax_amount, po_number = excluded.po_number,
-  terms = excluded.terms, pdf_url = excluded.pdf_url, open_amount = {_OPEN}, version = i.version + 1,
-  status = CASE WHEN {_OPEN} = 0 THEN (CASE WHEN i.written_off_amount > 0 THEN 'written_off'
-                WHEN i.paid_amount > 0 THEN 'paid' ELSE 'credited' END)
-           WHEN {_OPEN} < excluded.amount_total THEN 'partially_paid' ELSE 'open' END
-WHERE (i.issue_date, i.due_date, i.currency, i.amount_total, i.tax_amount, i.po_number, i.terms, i.pdf_url)
-  IS DISTINCT FROM (excluded.issue_date, excluded.due_date, excluded.currency, excluded.amount_total,
-  excluded.tax_amount, excluded.po_number, excluded.terms, excluded.pdf_url)
-RETURNING i.id, i.customer_id, i.number, i.issue_date, i.due_date, i.currency, i.amount_total,
-  i.tax_amount, i.open_amount, i.status, i.po_number, i.terms, i.pdf_url, i.version, (i.xmax = 0) AS inserted"""
+# Locked so that a payment applied by the API meanwhile cannot slip under the checks of the chunk.
+_EXISTING = """
+SELECT id, customer_id, number, status, issue_date, due_date, currency, amount_total, tax_amount, paid_amount,
+  credited_amount, written_off_amount, po_number, terms, pdf_url, lines, source_updated_at, version, paid_at,
+  import_job_id
+FROM ingest.invoices WHERE tenant_id = $1 AND number = ANY($2::text[]) FOR UPDATE"""
 
 
-async def customers_by_external(conn: Any, tenant_id: UUID, external_ids: Sequence[str]) -> dict[str, UUID]:
+async def customers_by_external(conn: Any, tenant_id: UUID, external_ids: Collection[str]) -> dict[str, UUID]:
     rows = await conn.fetch(
         "SELECT external_id, id FROM ingest.customers WHERE tenant_id = $1 AND external_id = ANY($2::text[])",
         tenant_id, list(external_ids))
     return {r["external_id"]: r["id"] for r in rows}
 
 
-async def upsert_invoices(conn: Any, tenant_id: UUID, records: list[tuple]) -> tuple[list[Any], list[tuple[int, str]]]:
-    """Stage ``records`` (in STAGE_COLUMNS order); returns (changed rows, rejected (row_no, reason))."""
+async def existing_invoices(conn: Any, tenant_id: UUID, numbers: list[str]) -> dict[str, Any]:
+    """The ledger's invoices among ``numbers``, by number, locked for this transaction."""
+    return {r["number"]: r for r in await conn.fetch(_EXISTING, tenant_id, numbers)}
+
+
+class Contended(Exception):
+    """Another writer created one of the chunk's invoice numbers after the chunk looked; retry it."""
+
+
+async def insert_invoices(conn: Any, records: list[tuple]) -> None:
+    """New invoices (in INVOICE_COLUMNS order)."""
+    if not records:
+        return
+    try:
+        await conn.copy_records_to_table("invoices", schema_name="ingest", records=records, columns=INVOICE_COLUMNS)
+    except asyncpg.UniqueViolationError as exc:
+        raise Contended(str(exc)) from exc
+
+
+async def update_invoices(conn: Any, tenant_id: UUID, job_id: UUID, records: list[tuple]) -> None:
+    """Changed invoices (in STAGE_COLUMNS order), the version bumped by Postgres."""
+    if not records:
+        return
     await conn.execute(_CREATE_STAGE)
     await conn.copy_records_to_table(STAGE, records=records, columns=STAGE_COLUMNS)
-    # Temp tables get no statistics of their own; without them the joins below scan the whole ledger.
+    # Temp tables get no statistics of their own; without them the join may scan the whole ledger.
     await conn.execute(f"ANALYZE {STAGE}")
-    rejected = [(r["row_no"], r["reason"]) for r in await conn.fetch(_REJECTS, tenant_id)]
-    if rejected:
-        await conn.execute(f"DELETE FROM {STAGE} WHERE row_no = ANY($1::int[])", [r for r, _ in rejected])
-    changed = await conn.fetch(_UPSERT, tenant_id)
-    await conn.execute(f"TRUNCATE {STAGE}")
-    return changed, rejected
+    await conn.execute(_UPDATE, tenant_id, job_id)
 
 
-async def copy_outbox(conn: Any, records: list[tuple]) -> None:
+async def insert_events(conn: Any, records: list[tuple]) -> None:
     if records:
         await conn.copy_records_to_table("outbox", schema_name="ingest", records=records, columns=OUTBOX_COLUMNS)
 

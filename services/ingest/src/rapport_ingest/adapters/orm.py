@@ -90,6 +90,8 @@ invoices = Table(
     Column("source_updated_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default="1"),
     _now(),
+    # The import job that last wrote the row: a later row of the same file with other content is an error.
+    Column("import_job_id", UUID(as_uuid=True)),
     UniqueConstraint("tenant_id", "number"),
     Index("ix_invoices_open", "tenant_id", "customer_id", "due_date"),
 )

@@ -50,7 +50,7 @@ def _identity(fields: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 INVOICE_FIELDS = ("number", "customer_external_id", "customer_name", "issue_date", "due_date", "currency",
-                  "amount", "tax_amount", "po_number", "terms", "pdf_url", "updated_at")
+                  "amount", "tax_amount", "po_number", "terms", "pdf_url", "updated_at", "lines")
 CUSTOMER_FIELDS = ("external_id", "name", "currency", "country", "time_zone", "locale", "payment_terms_days",
                    "size", "industry", "region", "credit_limit")
 PAYMENT_FIELDS = ("external_id", "customer_external_id", "amount", "currency", "received_on", "method",

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import Field, ValidationError
 
 from rapport_ingest.domain.commands import CreateInvoice, RecordPayment, UpsertCustomer
@@ -47,8 +47,8 @@ def _ndjson(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any] | RowE
             continue
         number += 1
         try:
-            record = json.loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             yield number, RowError(number, None, f"malformed JSON: {exc}")
             continue
         yield number, record if isinstance(record, dict) else RowError(number, None, "a line must be a JSON object")
@@ -102,6 +102,13 @@ class _BytesLines(io.RawIOBase):
         size = min(len(buffer), len(self._rest))
         buffer[:size], self._rest = self._rest[:size], self._rest[size:]
         return size
+
+
+def count_rows(content: bytes, fmt: str) -> int:
+    """Data rows of an upload, for the job's progress, without parsing the records themselves."""
+    if fmt == "ndjson":
+        return sum(1 for line in content.splitlines() if line.strip())
+    return sum(1 for _ in _csv(content.splitlines(keepends=True)))
 
 
 def validate(kind: str, preset: Preset, number: int, raw: dict[str, Any]) -> Any | list[RowError]:

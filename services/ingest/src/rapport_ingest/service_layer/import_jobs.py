@@ -10,7 +10,7 @@ from rapport_shared.ids import new_id
 
 from rapport_ingest.adapters import jobs
 from rapport_ingest.domain.presets import preset_for
-from rapport_ingest.domain.rows import parse_lines
+from rapport_ingest.domain.rows import count_rows
 
 
 def check_preset(preset: str, kind: str, mapping: dict | None) -> None:
@@ -20,7 +20,7 @@ def check_preset(preset: str, kind: str, mapping: dict | None) -> None:
 async def create(session: AsyncSession, tenant_id: UUID, *, kind: str, fmt: str, preset: str,
                  mapping: dict | None, content: bytes) -> UUID:
     job_id = new_id()
-    total = sum(1 for _ in parse_lines(content.splitlines(keepends=True), fmt))
+    total = count_rows(content, fmt)
     await jobs.add(session, {"id": job_id, "tenant_id": tenant_id, "kind": kind, "format": fmt, "preset": preset,
                              "mapping": mapping, "content": content, "rows_total": total})
     return job_id

@@ -23,10 +23,11 @@ from rapport_ingest.domain.errors import LedgerError
 from rapport_ingest.domain.presets import Preset, preset_for
 from rapport_ingest.domain.rows import RowError, parse_lines, validate
 from rapport_ingest.service_layer import customers, payments
-from rapport_ingest.service_layer.bulk_events import invoice_record, uuid7_batch
+from rapport_ingest.service_layer.invoice_import import InvoiceWriter, Prepared, prepare
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
+WRITE_ATTEMPTS = 3  # a chunk racing the API for a new invoice number looks again and sees it
 Errors = list[tuple[int, str | None, str]]
 
 
@@ -39,60 +40,51 @@ class ChunkImporter:
 
     async def run(self, job_id: UUID, tenant_id: UUID, kind: str, preset: Preset,
                   records: Iterable[tuple[int, dict | RowError]], *, skip: int = 0) -> None:
-        for chunk in _chunks(itertools.islice(records, skip, None), self._chunk_rows):
+        chunks = _chunks(itertools.islice(records, skip, None), self._chunk_rows)
+        if kind == "invoices":
+            await self._invoices(job_id, tenant_id, preset, chunks)
+            return
+        for chunk in chunks:
             commands, errors = _validated(kind, preset, chunk)
             async with self._engine.begin() as conn:
-                done = await self._import(conn, job_id, tenant_id, kind, commands, errors)
+                uow = UnitOfWork(AsyncSession(bind=conn), tenant_id, self._outbox, self._clock)
+                done = await _one_by_one(uow, kind, commands, errors)
                 await bulk.record_progress(await _driver(conn), job_id, done, errors)
             await asyncio.sleep(0)  # let the API answer between chunks
 
-    async def _import(self, conn: AsyncConnection, job_id: UUID, tenant_id: UUID, kind: str,
-                      commands: list[tuple[int, Any]], errors: Errors) -> int:
-        session = AsyncSession(bind=conn)
-        uow = UnitOfWork(session, tenant_id, self._outbox, self._clock)
-        if kind == "invoices":
-            return await self._invoices(conn, uow, job_id, commands, errors)
-        return await _one_by_one(uow, kind, commands, errors)
+    async def _invoices(self, job_id: UUID, tenant_id: UUID, preset: Preset, chunks: Iterator[list]) -> None:
+        """Checks the next chunk in a thread while Postgres writes this one (Python and Postgres
+        each keep a core busy instead of taking turns)."""
+        writer = InvoiceWriter(tenant_id, job_id, self._topics("invoice"))
+        pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset))
+        try:
+            while (prepared := await pending) is not None:
+                pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset))
+                await self._write_invoices(writer, job_id, tenant_id, prepared)
+        finally:
+            await asyncio.wait([pending])  # the thread holds the file; let it finish before leaving
 
-    async def _invoices(self, conn: AsyncConnection, uow: UnitOfWork, job_id: UUID,
-                        commands: list[tuple[int, Any]], errors: Errors) -> int:
-        latest = {c.number: (n, c) for n, c in commands}  # the last row of a number wins within a chunk
-        by_external = await self._customers(conn, uow, latest.values(), errors)
-        staged, external_of = [], {}
-        fresh = iter(uuid7_batch(len(latest), self._clock.now()))
-        for number, command in latest.values():
-            customer_id = by_external.get(command.customer_external_id)
-            if customer_id is None:
-                continue
-            external_of[customer_id] = command.customer_external_id
-            staged.append((number, next(fresh), customer_id, command.number, command.issue_date, command.due_date,
-                           command.currency, command.amount, command.tax_amount, command.po_number,
-                           command.terms, command.pdf_url))
-        driver = await _driver(conn)
-        changed, rejected = await bulk.upsert_invoices(driver, uow.tenant_id, staged)
-        errors.extend((row, "number", reason) for row, reason in rejected)
-        at = self._clock.now()
-        event_ids = uuid7_batch(len(changed), at)
-        await bulk.copy_outbox(driver, [
-            invoice_record(self._topics, uow.tenant_id, r, external_of.get(r["customer_id"]), correlation_id=job_id,
-                           at=at, event_id=event_id) for r, event_id in zip(changed, event_ids)])
-        await uow.session.flush()
-        return len(commands) - len(rejected) - sum(1 for _, c in commands if c.customer_external_id not in by_external)
+    async def _write_invoices(self, writer: InvoiceWriter, job_id: UUID, tenant_id: UUID, prepared: Prepared) -> None:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                async with self._engine.begin() as conn:
+                    driver = await _driver(conn)
+                    uow = UnitOfWork(AsyncSession(bind=conn), tenant_id, self._outbox, self._clock)
+                    done, errors = await writer.write(driver, uow, prepared, self._clock.now())
+                    await bulk.record_progress(driver, job_id, done, errors)
+                return
+            except bulk.Contended:
+                writer.forget_customers()  # the rolled-back chunk may have created some
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+            except BaseException:
+                writer.forget_customers()
+                raise
 
-    async def _customers(self, conn: AsyncConnection, uow: UnitOfWork, rows, errors: Errors) -> dict[str, UUID]:
-        """Known customers by external id; unknown ones are created when the row names them."""
-        rows = list(rows)
-        known = await bulk.customers_by_external(await _driver(conn), uow.tenant_id, {c.customer_external_id for _, c in rows})
-        for number, command in rows:
-            ext = command.customer_external_id
-            if ext in known:
-                continue
-            if not command.customer_name:
-                errors.append((number, "customer_external_id", f"unknown customer {ext!r}"))
-                continue
-            known[ext] = (await customers.ensure_customer(uow, ext, command.customer_name, command.currency)).id
-        await uow.session.flush()
-        return known
+
+def _prepare_next(chunks: Iterator[list], preset: Preset) -> Prepared | None:
+    chunk = next(chunks, None)
+    return None if chunk is None else prepare(chunk, preset)
 
 
 async def _one_by_one(uow: UnitOfWork, kind: str, commands: list[tuple[int, Any]], errors: Errors) -> int:
