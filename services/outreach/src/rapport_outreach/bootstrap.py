@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -21,16 +22,19 @@ from rapport_shared.time import Clock, SystemClock
 from rapport_shared.web import Readiness, error_body, install_common
 
 from rapport_outreach.adapters.providers.http_pool import HttpPool
+from rapport_outreach.adapters.secret_box import SecretBox
 from rapport_outreach.adapters.providers.sendgrid import SendGridProvider
 from rapport_outreach.adapters.providers.sink import NoopProvider, SinkProvider
 from rapport_outreach.adapters.providers.smtp import SmtpProvider
 from rapport_outreach.adapters.providers.twilio import TwilioSmsProvider
 from rapport_outreach.adapters.providers.twilio_voice import TwilioVoiceProvider
 from rapport_outreach.config import Settings
+from rapport_outreach.domain.accounts import ProviderAccount
 from rapport_outreach.domain.errors import Conflict, NotFound, OutreachError
 from rapport_outreach.domain.model import RetryPolicy
-from rapport_outreach.entrypoints.api import messages, templates, webhooks
+from rapport_outreach.entrypoints.api import accounts, messages, templates, webhooks
 from rapport_outreach.service_layer import handlers
+from rapport_outreach.service_layer.accounts import AccountBook
 from rapport_outreach.service_layer.compose import Composer
 from rapport_outreach.service_layer.handlers import Deps
 from rapport_outreach.service_layer.ports import Provider
@@ -48,7 +52,7 @@ def build_providers(settings: Settings, pool: HttpPool) -> dict[str, Provider]:
             settings.from_name, asm_group_id=settings.sendgrid_asm_group_id, reply_domain=settings.reply_domain,
             timeout_s=settings.provider_timeout_s, pool=pool)
     if settings.twilio_account_sid and settings.twilio_auth_token.get_secret_value():
-        callback = f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status" if settings.public_base_url else None
+        callback = _status_callback(settings)
         providers["twilio"] = TwilioSmsProvider(
             settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
             settings.twilio_messaging_service_sid, settings.twilio_base_url, callback, settings.provider_timeout_s,
@@ -64,6 +68,35 @@ def build_providers(settings: Settings, pool: HttpPool) -> dict[str, Provider]:
     return providers
 
 
+def account_factory(settings: Settings, pool: HttpPool, sink: Provider) -> Callable[[ProviderAccount], Provider]:
+    """Clients for tenants' own accounts; what an account leaves out comes from the process settings."""
+    timeout_s = settings.provider_timeout_s
+
+    def build(account: ProviderAccount) -> Provider:
+        s, secret = account.settings, account.secrets
+        if account.provider == "sendgrid":
+            return SendGridProvider(
+                secret["api_key"], s.get("base_url", settings.sendgrid_base_url), s.get("from_email", settings.from_email),
+                s.get("from_name", settings.from_name), asm_group_id=s.get("asm_group_id"),
+                reply_domain=s.get("reply_domain", settings.reply_domain), timeout_s=timeout_s, pool=pool)
+        if account.provider == "twilio":
+            return TwilioSmsProvider(s["account_sid"], secret["auth_token"], s["messaging_service_sid"],
+                                     s.get("base_url", settings.twilio_base_url), _status_callback(settings),
+                                     timeout_s, pool)
+        if account.provider == "twilio_voice":
+            return TwilioVoiceProvider(s["account_sid"], secret["auth_token"], "", s.get("base_url", settings.twilio_base_url),
+                                       None, timeout_s, pool, from_number=s["from_number"])
+        if account.provider == "smtp":
+            return SmtpProvider(s["host"], s.get("port", 25), s.get("username", ""), secret.get("password", ""),
+                                s.get("starttls", False), sink, timeout_s)
+        return sink
+    return build
+
+
+def _status_callback(settings: Settings) -> str | None:
+    return f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status" if settings.public_base_url else None
+
+
 def build_registry(settings: Settings, providers: dict[str, Provider] | None = None) -> ProviderRegistry:
     pool = HttpPool(limit=max(8, settings.sender_concurrency))
     providers = providers or build_providers(settings, pool)
@@ -72,8 +105,8 @@ def build_registry(settings: Settings, providers: dict[str, Provider] | None = N
     defaults = {"email": email, "sms": sms}
     if "twilio_voice" in providers:
         defaults["voice"] = "twilio_voice"
-    return ProviderRegistry(providers, defaults, settings.tenant_providers,
-                            closers=[pool.close])
+    return ProviderRegistry(providers, defaults, settings.tenant_providers, closers=[pool.close],
+                            factory=account_factory(settings, pool, providers["sink"]))
 
 
 def build_deps(settings: Settings, clock: Clock | None = None, registry: ProviderRegistry | None = None) -> Deps:
@@ -81,7 +114,8 @@ def build_deps(settings: Settings, clock: Clock | None = None, registry: Provide
     composer = Composer(settings.portal_link_secret.get_secret_value(), settings.portal_base_url,
                         settings.portal_link_days, settings.from_name, clock, settings.max_sms_segments)
     return Deps(Outbox(settings.db_schema, TopicNames(settings.topic_prefix)), composer,
-                registry or build_registry(settings), clock)
+                registry or build_registry(settings), clock,
+                AccountBook(SecretBox(settings.credentials_key.get_secret_value())))
 
 
 def warm_up(deps: Deps) -> None:
@@ -98,7 +132,9 @@ def build_sender(settings: Settings, sessions, deps: Deps) -> Sender:  # noqa: A
     breakers = {n: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s) for n in names}
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s)
     return Sender(sessions, deps, policy, buckets, breakers, batch_size=settings.sender_batch_size,
-                  concurrency=settings.sender_concurrency)
+                  concurrency=settings.sender_concurrency,
+                  limits=lambda: (TokenBucket(settings.provider_rate_per_s, settings.provider_burst),
+                                  CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)))
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
@@ -118,7 +154,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     app = FastAPI(title="Rapport outreach", version="1.0.0", lifespan=lifespan)
     install_common(app, settings.service_name, readiness)
-    for router in (templates.router, messages.router, webhooks.router):
+    for router in (templates.router, messages.router, accounts.router, webhooks.router):
         app.include_router(router)
 
     @app.exception_handler(OutreachError)

@@ -66,3 +66,5 @@ class Settings(ServiceSettings):
     sender_idle_poll_s: float = 0.2
     max_sms_segments: int = 4
     inbound_parse_token: SecretStr = SecretStr("")
+    credentials_key: SecretStr = Field(SecretStr("dev-credentials-key"),
+                                       description="encrypts tenants' provider secrets at rest")

@@ -116,3 +116,15 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     _now(),
 )
+
+# A tenant's own provider account per channel. Secrets are encrypted (adapters/secret_box.py).
+provider_accounts = Table(
+    "provider_accounts", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("provider", String(16), nullable=False),
+    Column("settings", _JSON, nullable=False),
+    Column("secrets", Text, nullable=False, doc="Fernet token of the JSON object of secrets"),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

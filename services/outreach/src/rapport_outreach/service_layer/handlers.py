@@ -26,6 +26,7 @@ from rapport_outreach.domain.errors import OutreachError
 from rapport_outreach.domain.model import SENDABLE_CHANNELS, Draft, State, address_for, normalise_address
 from rapport_outreach.service_layer.compose import Composer
 from rapport_outreach.service_layer.events import emit
+from rapport_outreach.service_layer.accounts import AccountBook, Accounts
 from rapport_outreach.service_layer.registry import ProviderRegistry
 
 
@@ -35,6 +36,10 @@ class Deps:
     composer: Composer
     registry: ProviderRegistry
     clock: Clock
+    accounts: AccountBook | None = None  # tenants' own provider accounts
+
+    async def accounts_of(self, session: AsyncSession, tenant_id: UUID) -> Accounts:
+        return await self.accounts.of(session, tenant_id) if self.accounts else {}
 
 
 async def on_touchpoint(session: AsyncSession, deps: Deps, envelope: Envelope, tp: TouchpointDueV1) -> None:
@@ -57,9 +62,10 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
     """Queue the touchpoint on the first usable channel, else ask the scheduler for a call."""
     candidates = [c for c in dict.fromkeys([tp.channel, *tp.fallback_channels]) if c not in exclude]
     blocked = await blocked_channels(session, tenant_id, tp)
+    accounts = await deps.accounts_of(session, tenant_id)
     reasons = [f"{c}: {blocked[c]}" for c in exclude if c in blocked] or [f"{c}: suppressed" for c in exclude]
     for channel in candidates:
-        if channel not in SENDABLE_CHANNELS or not deps.registry.supports(channel):
+        if channel not in SENDABLE_CHANNELS or not deps.registry.supports(channel, accounts):
             reasons.append(f"{channel} step")
             break
         if channel in blocked:
@@ -73,7 +79,8 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
         except OutreachError as exc:
             reasons.append(f"{channel}: {exc.field or 'template'} {exc.reason}")
             continue
-        await repository.insert_message(session, message_row(deps, tenant_id, tp, draft, correlation_id))
+        provider = deps.registry.choose(tenant_id, channel, accounts)
+        await repository.insert_message(session, message_row(deps, tenant_id, tp, draft, correlation_id, provider))
         return
     await request_call(session, deps, tenant_id, tp, correlation_id, "; ".join(reasons), causation)
 
@@ -97,12 +104,13 @@ async def blocked_channels(session: AsyncSession, tenant_id: UUID, tp: Touchpoin
     return blocked
 
 
-def message_row(deps: Deps, tenant_id: UUID, tp: TouchpointDueV1, draft: Draft, correlation_id: UUID | None) -> dict:
+def message_row(deps: Deps, tenant_id: UUID, tp: TouchpointDueV1, draft: Draft, correlation_id: UUID | None,
+                provider: str) -> dict:
     now = deps.clock.now()
     return {
         "id": new_id(), "tenant_id": tenant_id, "touchpoint_id": tp.touchpoint_id,
         "customer_id": tp.customer.customer_id, "contact_id": tp.recipient.contact_id, "channel": draft.channel,
-        "provider": deps.registry.choose(tenant_id, draft.channel), "state": State.QUEUED,
+        "provider": provider, "state": State.QUEUED,
         "to_address": draft.to_address, "template_key": tp.template_key, "locale": tp.recipient.locale,
         "subject": draft.subject, "body_text": draft.body_text, "body_html": draft.body_html,
         "invoice_ids": [str(i.invoice_id) for i in tp.invoices], "touchpoint": tp.model_dump(mode="json"),
@@ -114,8 +122,8 @@ def message_row(deps: Deps, tenant_id: UUID, tp: TouchpointDueV1, draft: Draft, 
 async def request_call(session: AsyncSession, deps: Deps, tenant_id: UUID, tp: TouchpointDueV1,
                        correlation_id: UUID | None, reason: str, causation: Envelope | None) -> None:
     """A call task for the collector's worklist, recorded once per touchpoint."""
-    row = {**message_row(deps, tenant_id, tp, Draft("call", tp.recipient.phone or "", None, reason, None),
-                         correlation_id), "provider": "worklist", "state": State.TASK}
+    call = Draft("call", tp.recipient.phone or "", None, reason, None)
+    row = {**message_row(deps, tenant_id, tp, call, correlation_id, "worklist"), "state": State.TASK}
     if not await repository.insert_message(session, row):
         return
     now = deps.clock.now()
@@ -150,9 +158,10 @@ async def on_magic_link(session: AsyncSession, deps: Deps, envelope: Envelope, r
     draft = deps.composer.magic_link(contact.name if contact else req.email.split("@")[0], req.email,
                                      req.link_url, req.expires_at, req.locale, overrides)
     now: datetime = deps.clock.now()
+    provider = deps.registry.choose(tenant_id, "email", await deps.accounts_of(session, tenant_id))
     await repository.insert_message(session, {
         "id": new_id(), "tenant_id": tenant_id, "touchpoint_id": req.request_id, "customer_id": req.customer_id,
-        "contact_id": req.contact_id, "channel": "email", "provider": deps.registry.choose(tenant_id, "email"),
+        "contact_id": req.contact_id, "channel": "email", "provider": provider,
         "state": State.QUEUED, "to_address": req.email, "template_key": "magic_link", "locale": req.locale,
         "subject": draft.subject, "body_text": draft.body_text, "body_html": draft.body_html, "invoice_ids": [],
         "touchpoint": None, "correlation_id": envelope.correlation_id, "created_at": now, "updated_at": now,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,9 +46,11 @@ def outgoing(row) -> Outgoing:  # noqa: ANN001 - a messages Row
 class Sender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], deps: Deps, policy: RetryPolicy,
                  buckets: dict[str, TokenBucket], breakers: dict[str, CircuitBreaker], *,
-                 batch_size: int = 100, concurrency: int = 16) -> None:
+                 batch_size: int = 100, concurrency: int = 16,
+                 limits: Callable[[], tuple[TokenBucket, CircuitBreaker]] | None = None) -> None:
         self._sessions, self._deps, self._policy = sessions, deps, policy
         self._buckets, self._breakers = buckets, breakers
+        self._new_limits = limits  # for tenants' own accounts, made on first use
         self._batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -63,10 +66,10 @@ class Sender:
         return len(rows)
 
     async def run_once(self) -> int:
-        claimed = await self._claim()
+        claimed, accounts = await self._claim()
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(row) for row in claimed))
+        outcomes = await asyncio.gather(*(self._deliver(row, accounts.get(row.tenant_id)) for row in claimed))
         async with self._sessions() as session, session.begin():
             await self._record_sent(session, [(r, o) for r, o in zip(claimed, outcomes) if o.kind == "sent"])
             for row, outcome in zip(claimed, outcomes):
@@ -91,7 +94,7 @@ class Sender:
         return MessageSentV1(**outcome_fields(row, now), subject=row.subject, preview=row.body_text[:160],
                              provider_message_id=outcome.provider_message_id)
 
-    async def _claim(self) -> list:
+    async def _claim(self) -> tuple[list, dict]:
         now = self._deps.clock.now()
         skip = [name for name, breaker in self._breakers.items() if not breaker.allows()]
         async with self._sessions() as session, session.begin():
@@ -106,7 +109,10 @@ class Sender:
                 elif keys[row.id] in suppressed:
                     await self._divert(session, row)
             await repository.mark_sending(session, [r.id for r in sendable], now)
-        return sendable
+            # Read fresh for every batch: a tenant's changed credentials are used from the next batch on.
+            accounts = await self._deps.accounts.refresh(session, list({r.tenant_id for r in sendable})) \
+                if self._deps.accounts else {}
+        return sendable, accounts
 
     async def _divert(self, session: AsyncSession, row) -> None:  # noqa: ANN001
         """Suppressed since it was queued: never send; try the touchpoint's fallback instead."""
@@ -127,12 +133,14 @@ class Sender:
         await self._emit(session, row, MessageFailedV1(**outcome_fields(row, now), attempts=row.attempts,
                                                        detail=reason))
 
-    async def _deliver(self, row) -> Outcome:  # noqa: ANN001
-        provider = self._deps.registry.get(row.provider)
-        breaker = self._breakers.get(row.provider)
+    async def _deliver(self, row, accounts: dict | None) -> Outcome:  # noqa: ANN001
+        key, provider = self._deps.registry.resolve(row.provider, row.channel, accounts)
+        bucket, breaker = self._limits(key)
+        if breaker and not breaker.allows():  # a tenant's own account is down; others are unaffected
+            return Outcome("retry", f"{row.provider}: circuit open for this account", retry_after_s=breaker.reset_s)
         async with self._slots:
-            if row.provider in self._buckets:
-                await self._buckets[row.provider].take()
+            if bucket:
+                await bucket.take()
             started = time.perf_counter()
             outcome = await _call(provider, outgoing(row))
             metrics.SEND_SECONDS.labels(row.provider).observe(time.perf_counter() - started)
@@ -141,6 +149,11 @@ class Sender:
             metrics.BREAKER_OPEN.labels(row.provider).set(0 if breaker.allows() else 1)
         metrics.SENDS.labels(row.provider, row.channel, outcome.kind).inc()
         return outcome
+
+    def _limits(self, key: str) -> tuple[TokenBucket | None, CircuitBreaker | None]:
+        if key not in self._breakers and self._new_limits is not None:
+            self._buckets[key], self._breakers[key] = self._new_limits()
+        return self._buckets.get(key), self._breakers.get(key)
 
     async def _record(self, session: AsyncSession, row, outcome: Outcome) -> None:  # noqa: ANN001
         now = self._deps.clock.now()

@@ -1,0 +1,41 @@
+"""SQL for tenants' provider accounts (secrets sealed on the way in, opened on the way out)."""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_outreach.adapters.orm import provider_accounts
+from rapport_outreach.adapters.secret_box import SecretBox
+from rapport_outreach.domain.accounts import ProviderAccount
+
+
+def _account(row, box: SecretBox) -> ProviderAccount:  # noqa: ANN001 - a Row
+    return ProviderAccount(row.tenant_id, row.channel, row.provider, dict(row.settings), box.open(row.secrets),
+                           row.updated_at)
+
+
+async def accounts_of(session: AsyncSession, box: SecretBox, tenant_ids: list[UUID]) -> list[ProviderAccount]:
+    statement = select(provider_accounts).where(provider_accounts.c.tenant_id.in_(tenant_ids))
+    return [_account(r, box) for r in await session.execute(statement)]
+
+
+async def save(session: AsyncSession, box: SecretBox, account: ProviderAccount, now: datetime) -> ProviderAccount:
+    row = {"tenant_id": account.tenant_id, "channel": account.channel, "provider": account.provider,
+           "settings": account.settings, "secrets": box.seal(account.secrets), "updated_at": now}
+    statement = insert(provider_accounts).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[provider_accounts.c.tenant_id, provider_accounts.c.channel],
+        set_={k: statement.excluded[k] for k in ("provider", "settings", "secrets", "updated_at")})
+    stored = (await session.execute(statement.returning(*provider_accounts.c))).one()
+    return _account(stored, box)
+
+
+async def delete(session: AsyncSession, tenant_id: UUID, channel: str) -> bool:
+    statement = (provider_accounts.delete()
+                 .where(provider_accounts.c.tenant_id == tenant_id, provider_accounts.c.channel == channel)
+                 .returning(provider_accounts.c.channel))
+    return (await session.execute(statement)).first() is not None
