@@ -116,3 +116,18 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts(
     assert [i.outcome for i in items] == ["dead_lettered", "handled"]
     assert items[0].reason == "handler failed 2 times: RuntimeError: the handler cannot cope"
     assert await scratch.count("SELECT count(*) FROM {schema}.effects") == 1
+
+
+async def test_a_clean_batch_claims_its_inbox_rows_at_once_and_a_repeated_event_counts_once(scratch):
+    effects = Effects(scratch)
+    first, second = issued("good-0"), issued("good-1")
+    inbox = Inbox(scratch.schema, "batch-test")
+    async with scratch.sessions() as session, session.begin():
+        assert await inbox.claim(session, second)  # handled in an earlier life
+    batch = records(codec.encode(first), codec.encode(second), codec.encode(first))
+
+    items = await BatchProcessor(scratch.sessions, effects.handle, inbox).process(batch)
+
+    assert [i.outcome for i in items] == ["handled", "duplicate", "duplicate"]
+    assert effects.calls == {"good-0": 1}
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 2

@@ -5,6 +5,12 @@ that fails validation, or a handler that keeps failing) rolls back only its own 
 and is marked for the dead-letter topic; the others commit together. A transient failure
 (database or broker unreachable, deadlock) rolls the whole batch back and retries it, so
 the caller never moves an offset past work that did not commit.
+
+Savepoints are paid for only when needed: a batch first runs without them, its inbox
+claims in one statement. If any record fails, that attempt is rolled back whole and the
+batch runs again the careful way, each record in its own savepoint with its own claim.
+A savepoint costs two round trips per record (SAVEPOINT, RELEASE), more than a typical
+handler's own work, and poison records are rare.
 """
 from __future__ import annotations
 
@@ -40,6 +46,10 @@ def is_transient(exc: BaseException) -> bool:
         if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
             return True
     return isinstance(exc, TRANSIENT)
+
+
+class _RecordFailed(Exception):
+    """A record failed while the batch ran without savepoints."""
 
 
 class BatchAbandoned(Exception):
@@ -98,6 +108,7 @@ class BatchProcessor:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], handler: Handler, inbox: Inbox, *,
         max_attempts: int = 3, retry_backoff_s: float = 0.2, should_abandon: Callable[[], bool] = lambda: False,
+        optimistic: bool = True,
     ) -> None:
         self._sessions = sessions
         self._handler = handler
@@ -105,6 +116,7 @@ class BatchProcessor:
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
         self._should_abandon = should_abandon
+        self._optimistic = optimistic
 
     async def process(self, records: Sequence[ConsumerRecord]) -> list[Item]:
         """Handle the batch; returns its items once the transaction committed."""
@@ -127,10 +139,46 @@ class BatchProcessor:
                 await asyncio.sleep(min(5.0, self._retry_backoff_s * 2 ** min(outages, 5)))
 
     async def _transaction(self, items: list[Item]) -> None:
+        if self._optimistic and await self._without_savepoints(items):
+            return
         async with self._sessions() as session, session.begin():
             for item in items:
                 if item.envelope is not None:
                     await self._one(session, item)
+
+    async def _without_savepoints(self, items: list[Item]) -> bool:
+        """The whole batch in one go; False (and nothing committed) if any record failed."""
+        live = [i for i in items if i.envelope is not None]
+        try:
+            async with self._sessions() as session, session.begin():
+                claimed = await self._inbox.claim_many(session, [i.envelope for i in live])
+                for item in live:
+                    if item.envelope.id in claimed:
+                        claimed.discard(item.envelope.id)  # a second copy in the same batch is a duplicate
+                        await self._unguarded(session, item)
+                    else:
+                        item.outcome = "duplicate"
+            return True
+        except _RecordFailed:
+            _reset(items)
+            return False
+
+    async def _unguarded(self, session: AsyncSession, item: Item) -> None:
+        envelope = item.envelope
+        bind_event_context(envelope.correlation_id, envelope.id, envelope.type)
+        started = time.perf_counter()
+        try:
+            await self._handler(session, envelope)
+            item.outcome = "handled"
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if is_transient(exc):
+                raise
+            log.info("record failed in a batch without savepoints; running the batch with them", error=repr(exc))
+            raise _RecordFailed() from exc
+        finally:
+            session.expunge_all()
+            item.seconds = time.perf_counter() - started
+            clear_event_context()
 
     async def _one(self, session: AsyncSession, item: Item) -> None:
         envelope = item.envelope
@@ -141,6 +189,7 @@ class BatchProcessor:
         finally:
             # A fresh identity map per record, as if each had its own session.
             session.expunge_all()
+            await _reuse_savepoint_name(session)
             item.seconds = time.perf_counter() - started
             clear_event_context()
 
@@ -167,6 +216,18 @@ class BatchProcessor:
                     item.dead(f"handler failed {failures} times: {type(exc).__name__}: {exc}")
                     return
                 await asyncio.sleep(self._retry_backoff_s * failures)
+
+
+async def _reuse_savepoint_name(session: AsyncSession) -> None:
+    """Let the next record's savepoint reuse this one's name (it was released or rolled back).
+
+    SQLAlchemy numbers savepoints per connection (sa_savepoint_1, _2, ...). Each new name
+    is a new statement to the asyncpg driver: a prepare round trip for SAVEPOINT and RELEASE,
+    and a statement cache churned until it evicts the handlers' own prepared statements.
+    """
+    connection = (await session.connection()).sync_connection
+    if hasattr(connection, "_Connection__savepoint_seq"):
+        connection._Connection__savepoint_seq = 0
 
 
 def _reset(items: list[Item]) -> None:

@@ -1,7 +1,7 @@
 """Inbox: remember handled event ids in the handler's transaction, so redelivery has no effect."""
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +23,16 @@ class Inbox:
             .returning(self.table.c.event_id)
         )
         return (await session.execute(statement)).first() is not None
+
+    async def claim_many(self, session: AsyncSession, envelopes: list[Envelope]) -> set:
+        """Claim a batch in one statement; returns the ids seen for the first time."""
+        if not envelopes:
+            return set()
+        table = f'"{self.table.schema}"."{self.table.name}"'
+        statement = text(
+            f"INSERT INTO {table} (consumer, event_id, event_type) "
+            "SELECT :consumer, u.id, u.type FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS u(id, type) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
+        params = {"consumer": self._consumer, "ids": [e.id for e in envelopes], "types": [e.type for e in envelopes]}
+        return set((await session.execute(statement, params)).scalars())
