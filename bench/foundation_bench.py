@@ -152,13 +152,17 @@ async def raw_consume(infra: TestInfra, topic: str, count: int) -> tuple[float, 
         await consumer.stop()
 
 
-async def inbox_consume(infra: TestInfra, engine, effects: Table, topic: str, count: int, batch: int) -> tuple[float, float]:
+async def inbox_consume(
+    infra: TestInfra, engine, effects: Table | None, topic: str, count: int, batch: int,
+) -> tuple[float, float]:
+    """The runner with the inbox; the handler inserts one row into ``effects`` (None: does nothing)."""
     async def handler(session, envelope) -> None:
-        await session.execute(insert(effects).values(event_id=envelope.id, n=1))
+        if effects is not None:
+            await session.execute(insert(effects).values(event_id=envelope.id, n=1))
 
     dead_letters = EventProducer(make_kafka_producer(infra.bootstrap), "bench")
     await dead_letters.start()
-    group = f"bench-inbox-{batch}"
+    group = f"bench-inbox-{batch}-{effects is None}"
     runner = ConsumerRunner(
         consumer=make_kafka_consumer(infra.bootstrap, infra.topic(group)), topics=[topic],
         session_factory=make_session_factory(engine), handler=handler, inbox=Inbox(SERVICE, group),
@@ -215,8 +219,10 @@ async def run(infra: TestInfra) -> None:
     report("outbox relay publish, 2 relays", await drain(infra, engine, 2, RELAY_N), produce, "raw produce")
     consume = await raw_consume(infra, raw_topic, CONSUME_N)
     report("raw aiokafka consume", consume)
-    report(f"ConsumerRunner + inbox, batches of {BATCH}", await inbox_consume(infra, engine, effects, raw_topic, CONSUME_N, BATCH),
+    report(f"ConsumerRunner + inbox, batches of {BATCH}, one insert", await inbox_consume(infra, engine, effects, raw_topic, CONSUME_N, BATCH),
            consume, "raw consume")
+    report(f"ConsumerRunner + inbox, batches of {BATCH}, no-op handler",
+           await inbox_consume(infra, engine, None, raw_topic, CONSUME_N, BATCH), consume, "raw consume")
     report("ConsumerRunner + inbox, per record (batch 1)",
            await inbox_consume(infra, engine, per_record_effects, raw_topic, PER_RECORD_N, 1), consume, "raw consume")
     async with engine.connect() as conn:

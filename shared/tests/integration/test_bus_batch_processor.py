@@ -131,3 +131,22 @@ async def test_a_clean_batch_claims_its_inbox_rows_at_once_and_a_repeated_event_
     assert [i.outcome for i in items] == ["handled", "duplicate", "duplicate"]
     assert effects.calls == {"good-0": 1}
     assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 2
+
+
+async def test_orm_objects_a_handler_leaves_unflushed_are_committed_with_the_batch(scratch):
+    from sqlalchemy.orm import registry
+
+    class Effect:
+        def __init__(self, event_id, note):
+            self.event_id, self.note = event_id, note
+
+    registry().map_imperatively(Effect, scratch.effects)
+
+    async def adds(session, envelope):
+        session.add(Effect(envelope.id, envelope.data["number"]))  # no flush: the commit would do it
+
+    batch = records(*(codec.encode(issued(f"orm-{n}")) for n in range(3)))
+    for optimistic in (True, False):
+        await BatchProcessor(scratch.sessions, adds, Inbox(scratch.schema, f"orm-{optimistic}"),
+                             optimistic=optimistic).process(batch)
+    assert await scratch.count("SELECT count(*) FROM {schema}.effects") == 6
