@@ -23,6 +23,19 @@ async def accounts_of(session: AsyncSession, box: SecretBox, tenant_ids: list[UU
     return [_account(r, box) for r in await session.execute(statement)]
 
 
+async def accounts_where(session: AsyncSession, box: SecretBox, providers: tuple[str, ...], setting: str,
+                         value: str) -> list[ProviderAccount]:
+    """Accounts of these providers whose setting has this value (a Twilio sid, a reply domain)."""
+    statement = select(provider_accounts).where(provider_accounts.c.provider.in_(providers),
+                                                provider_accounts.c.settings[setting].as_string() == value)
+    return [_account(r, box) for r in await session.execute(statement)]
+
+
+async def tenants_with(session: AsyncSession, channel: str) -> list[UUID]:
+    statement = select(provider_accounts.c.tenant_id).where(provider_accounts.c.channel == channel)
+    return list((await session.execute(statement)).scalars())
+
+
 async def save(session: AsyncSession, box: SecretBox, account: ProviderAccount, now: datetime) -> ProviderAccount:
     row = {"tenant_id": account.tenant_id, "channel": account.channel, "provider": account.provider,
            "settings": account.settings, "secrets": box.seal(account.secrets), "updated_at": now}

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, bindparam, func, select, tuple_, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_outreach.adapters.orm import contacts, dead_letters, message_events, messages, suppressions
@@ -36,6 +36,20 @@ async def latest_message_to(session: AsyncSession, channel: str, address: str): 
     statement = (select(messages).where(messages.c.channel == channel, func.lower(messages.c.to_address) == address)
                  .order_by(messages.c.created_at.desc()).limit(1))
     return (await session.execute(statement)).first()
+
+
+async def latest_per_tenant(session: AsyncSession, channel: str, address: str, *,
+                            only: list[UUID] | None = None, exclude: list[UUID] | None = None) -> list:
+    """Each tenant's latest sent message to an address (several tenants may share a customer's contact)."""
+    conditions = [messages.c.channel == channel, func.lower(messages.c.to_address) == address,
+                  messages.c.state.not_in([State.QUEUED, State.SUPPRESSED, State.TASK])]
+    if only is not None:
+        conditions.append(messages.c.tenant_id.in_(only))
+    if exclude:
+        conditions.append(messages.c.tenant_id.not_in(exclude))
+    statement = (select(messages).where(*conditions).ext(distinct_on(messages.c.tenant_id))
+                 .order_by(messages.c.tenant_id, messages.c.created_at.desc()))
+    return list((await session.execute(statement)).all())
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int, skip_providers: list[str]) -> list:

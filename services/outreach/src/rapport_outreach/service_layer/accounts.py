@@ -51,6 +51,14 @@ class AccountBook:
             raise NotFound(f"no {channel} provider account for this tenant", "channel")
 
 
+    async def where(self, session: AsyncSession, providers: tuple[str, ...], setting: str,
+                    value: str) -> list[ProviderAccount]:
+        return await account_repository.accounts_where(session, self._box, providers, setting, value)
+
+    async def tenants_with(self, session: AsyncSession, channel: str) -> list[UUID]:
+        return await account_repository.tenants_with(session, channel)
+
+
 def public(account: ProviderAccount) -> dict:
     """What the API may show: the secrets' names, never their values."""
     return {"channel": account.channel, "provider": account.provider, "settings": account.settings,

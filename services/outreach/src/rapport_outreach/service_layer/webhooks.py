@@ -1,10 +1,7 @@
 """What providers tell us after a send: delivery, engagement, bounces, opt-outs and replies."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from email.utils import parseaddr
-from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +17,6 @@ from rapport_outreach.service_layer.handlers import Deps
 
 ENGAGEMENT = {"delivered": (State.DELIVERED, MessageDeliveredV1), "opened": (State.OPENED, MessageOpenedV1),
               "clicked": (State.CLICKED, MessageClickedV1)}
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "ARRET", "ARRÊT"}
-START_WORDS = {"START", "UNSTOP", "YES"}
-REPLY_ADDRESS = re.compile(r"reply\+([0-9a-fA-F-]{36})@")
 
 
 async def apply_event(session: AsyncSession, deps: Deps, row, kind: str, occurred_at: datetime, *,  # noqa: ANN001
@@ -59,37 +53,6 @@ async def suppress(session: AsyncSession, deps: Deps, row, reason: str, occurred
     payload = ChannelSuppressedV1(customer_id=row.customer_id, contact_id=row.contact_id, channel=row.channel,
                                   address=address, reason=reason, occurred_at=occurred_at)
     await _emit(session, deps, row, payload)
-
-
-async def inbound_sms(session: AsyncSession, deps: Deps, sender: str, body: str, sid: str) -> str:
-    """An SMS from a contact: an opt-out keyword, an opt-in keyword, or a reply to our last message."""
-    address = normalise_address("sms", sender)
-    row = await repository.latest_message_to(session, "sms", address)
-    if row is None:
-        return "unmatched"
-    word = body.strip().split(maxsplit=1)[0].upper() if body.strip() else ""
-    now = deps.clock.now()
-    if word in STOP_WORDS:
-        await repository.add_event(session, row.id, row.tenant_id, "stop", now, f"sms-in:{sid}", body[:200])
-        await suppress(session, deps, row, "stop", now, address)
-        return "suppressed"
-    if word in START_WORDS:
-        await repository.remove_suppression(session, row.tenant_id, "sms", address, "stop")
-        return "resubscribed"
-    return await reply(session, deps, row, body, sender, f"sms-in:{sid}")
-
-
-async def inbound_email(session: AsyncSession, deps: Deps, from_header: str, to_header: str, text: str,
-                        provider_event_id: str) -> str:
-    """An e-mail answer from Inbound Parse, matched by its reply address, else by its sender."""
-    sender = parseaddr(from_header)[1].lower()
-    match = REPLY_ADDRESS.search(to_header or "")
-    row = await repository.get_message(session, UUID(match.group(1))) if match else None
-    if row is None and sender:
-        row = await repository.latest_message_to(session, "email", sender)
-    if row is None:
-        return "unmatched"
-    return await reply(session, deps, row, text, sender, provider_event_id)
 
 
 async def reply(session: AsyncSession, deps: Deps, row, body: str, sender: str, event_id: str) -> str:  # noqa: ANN001

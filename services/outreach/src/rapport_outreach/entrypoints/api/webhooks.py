@@ -16,7 +16,7 @@ from rapport_shared.observability import get_logger
 from rapport_shared.web import ApiError
 
 from rapport_outreach.adapters import repository
-from rapport_outreach.service_layer import webhooks
+from rapport_outreach.service_layer import inbound, webhooks
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = get_logger(__name__)
@@ -91,22 +91,27 @@ async def sendgrid_inbound(request: Request) -> dict:
     sender, to, text = str(form.get("from") or ""), str(form.get("to") or ""), str(form.get("text") or "")
     if not sender:
         raise ApiError(422, "the sender of the e-mail is missing", field="from")
-    event_id = "email-in:" + hashlib.sha256(f"{sender}|{to}|{form.get('headers')}|{text}".encode()).hexdigest()[:40]
+    headers = str(form.get("headers") or "")
+    event_id = "email-in:" + hashlib.sha256(f"{sender}|{to}|{headers}|{text}".encode()).hexdigest()[:40]
     async with app.sessions() as session, session.begin():
-        outcome = await webhooks.inbound_email(session, app.deps, sender, to, text, event_id)
+        outcome = await inbound.inbound_email(session, app.deps, sender, to, text, event_id, headers)
     return {"outcome": outcome}
 
 
 async def _twilio_form(request: Request) -> dict[str, str]:
+    """The form of a request signed by Twilio: with the process's auth token or a tenant's own account's."""
     app = request.app.state
-    token = app.settings.twilio_auth_token.get_secret_value()
-    if not token:
-        raise ApiError(503, "Twilio auth token is not configured")
     form = {k: str(v) for k, v in (await request.form()).multi_items()}
+    tokens = [app.settings.twilio_auth_token.get_secret_value()]
+    async with app.sessions() as session:
+        tokens += await inbound.twilio_tokens(session, app.deps, form.get("AccountSid"))
+    if not any(tokens):
+        raise ApiError(503, "Twilio auth token is not configured")
     base = app.settings.public_base_url.rstrip("/")
     url = f"{base}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "") if base \
         else str(request.url)
-    if not RequestValidator(token).validate(url, form, request.headers.get("X-Twilio-Signature", "")):
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not any(t and RequestValidator(t).validate(url, form, signature) for t in tokens):
         raise ApiError(403, "signature does not verify", field="X-Twilio-Signature")
     return form
 
@@ -138,8 +143,7 @@ async def twilio_inbound(request: Request) -> PlainTextResponse:
     if not form.get("From"):
         raise ApiError(422, "the sender of the SMS is missing", field="From")
     async with app.sessions() as session, session.begin():
-        outcome = await webhooks.inbound_sms(session, app.deps, form["From"], form.get("Body", ""),
-                                             form.get("MessageSid", ""))
+        outcome = await inbound.inbound_sms(session, app.deps, form)
     log.info("inbound sms", outcome=outcome)
     # Twilio expects TwiML; an empty response sends no automatic answer.
     return PlainTextResponse("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
