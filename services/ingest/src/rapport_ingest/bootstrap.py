@@ -19,6 +19,7 @@ from rapport_shared.web import Readiness, install_common
 
 from rapport_ingest.config import Settings
 from rapport_ingest.service_layer import status
+from rapport_ingest.service_layer.tenancy import KeyCache
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
@@ -42,6 +43,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.state.sessions = make_session_factory(engine)
         app.state.outbox = make_outbox(settings)
         app.state.clock = clock or SystemClock()
+        app.state.key_cache = KeyCache(settings.key_cache_ttl_s)
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
         worker = ImportWorker(engine, app.state.outbox, app.state.clock, settings)

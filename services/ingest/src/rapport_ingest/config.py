@@ -14,3 +14,4 @@ class Settings(ServiceSettings):
     max_upload_bytes: int = 64 * 1024 * 1024
     import_chunk_rows: int = 5000
     import_poll_s: float = 0.5
+    key_cache_ttl_s: float = 5.0

@@ -136,3 +136,20 @@ async def test_a_number_repeated_in_one_file_with_other_content_is_reported_and_
     by_number = {e.data["number"]: e for e in issued}
     assert set(by_number) == {f"D-{i}" for i in range(60)} | {"L-1"}
     assert by_number["D-7"].data["amount_total"] == "10.0000" and str(by_number["D-7"].tenant_id) == tenant.tenant_id
+
+
+async def test_text_with_backslashes_tabs_and_line_breaks_survives_the_bulk_path(tenant):
+    import json
+
+    await tenant.customer("C\\1")
+    awkward = {"number": "T\\1\tA", "customer_external_id": "C\\1", "issue_date": "2026-01-01",
+               "due_date": "2026-01-31", "currency": "USD", "amount": "12", "po_number": "PO \\N",
+               "terms": "line one\r\nline two", "pdf_url": "https://erp.example/inv?id=1&x=\\t"}
+    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson",
+                                                          content=json.dumps(awkward).encode() + b"\n",
+                                                          headers=tenant.headers)).json()["job_id"])
+    assert (job["rows_done"], job["rows_failed"]) == (1, 0)
+    stored = (await tenant.get("/v1/invoices/T%5C1%09A")).json()
+    assert stored["number"] == "T\\1\tA"
+    assert (stored["po_number"], stored["terms"], stored["pdf_url"]) == (
+        "PO \\N", "line one\r\nline two", "https://erp.example/inv?id=1&x=\\t")

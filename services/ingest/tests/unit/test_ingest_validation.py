@@ -100,3 +100,27 @@ def test_custom_mapping_must_name_known_fields():
     assert preset.map_row({"Doc": "X", "Gross": "1", "Other": "z"}) == {"number": "X", "amount": "1"}
     with pytest.raises(ValueError):
         preset_for("custom", "invoices", {"colour": "Doc"})
+
+
+def test_amounts_in_parentheses_are_negative_and_refused_as_such():
+    with pytest.raises(ValueError, match="zero or more"):
+        values.amount("(1,150.00)")
+    assert values.amount("1,150.00") == Decimal("1150.00")
+
+
+@pytest.mark.parametrize("preset, row, summary", [
+    ("netsuite", {"Internal ID": "Total", "Document Number": "", "Amount": "37,628.05"}, True),
+    ("quickbooks", {"Date": "TOTAL", "Num": "", "Amount": "5,000.00"}, True),
+    ("quickbooks", {"Date": "01/05/2026", "Num": "", "Customer": "Total Hardware Ltd"}, True),
+    ("quickbooks", {"Date": "01/05/2026", "Num": "1001", "Customer": "Total Hardware Ltd"}, False),
+    ("xero", {"InvoiceNumber": "", "ContactName": "Acme"}, False),
+])
+def test_report_totals_rows_are_recognised_but_a_customer_named_total_is_data(preset, row, summary):
+    assert preset_for(preset, "invoices").is_summary(row) is summary
+
+
+def test_upload_row_counts_skip_blank_lines_and_keep_quoted_newlines():
+    from rapport_ingest.domain.rows import count_rows
+
+    assert count_rows(b'{"a": 1}\n\n  \n{"a": 2}\n', "ndjson") == 2
+    assert count_rows(b'Num,Memo\n1,"two\nlines"\n,\n2,x\n', "csv") == 2

@@ -8,6 +8,7 @@ is all-or-nothing. Measured per row of Postgres backend CPU, this is less than h
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Collection
 from typing import Any
 from uuid import UUID
@@ -61,13 +62,36 @@ class Contended(Exception):
 
 
 async def insert_invoices(conn: Any, records: list[tuple]) -> None:
-    """New invoices (in INVOICE_COLUMNS order)."""
+    """New invoices (in INVOICE_COLUMNS order).
+
+    Sent in COPY's text format: the driver's binary encoding of three Decimals and two dates
+    per row cost more Python time than everything else about the row's insert."""
     if not records:
         return
+    data = io.BytesIO("".join(map(_invoice_line, records)).encode())  # bytes alone would be taken for a path
     try:
-        await conn.copy_records_to_table("invoices", schema_name="ingest", records=records, columns=INVOICE_COLUMNS)
+        await conn.copy_to_table("invoices", schema_name="ingest", source=data, columns=INVOICE_COLUMNS, format="text")
     except asyncpg.UniqueViolationError as exc:
         raise Contended(str(exc)) from exc
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str | None) -> str:
+    """A value in COPY's text format: NULL is \\N; backslash, tab and line breaks are escaped."""
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _invoice_line(r: tuple) -> str:
+    # Ids, dates, amounts, currency, status and version are validated values with no special characters.
+    updated = "\\N" if r[15] is None else r[15].isoformat()
+    return (f"{r[0]}\t{r[1]}\t{r[2]}\t{_text(r[3])}\t{r[4]}\t{r[5]}\t{r[6]}\t{r[7]}\t{r[8]}\t{r[9]}\t{r[10]}\t"
+            f"{_text(r[11])}\t{_text(r[12])}\t{_text(r[13])}\t{_text(r[14])}\t{updated}\t{r[16]}\t{r[17]}\n")
 
 
 async def update_invoices(conn: Any, tenant_id: UUID, job_id: UUID, records: list[tuple]) -> None:

@@ -80,8 +80,10 @@ class LedgerRepository:
         q = select(invoices).where(invoices.c.tenant_id == self.tenant_id, invoices.c.id == invoice_id)
         return await self._one(q.with_for_update() if lock else q)
 
-    async def add_invoice(self, values: dict) -> None:
-        await self._insert(invoices, values)
+    async def add_invoice(self, values: dict) -> Row:
+        """The stored row (defaults included), without a second round trip to read it back."""
+        return (await self.session.execute(
+            insert(invoices).values(tenant_id=self.tenant_id, **values).returning(*invoices.c))).one()
 
     async def update_invoice(self, invoice_id: UUID, values: dict) -> None:
         await self._update(invoices, invoice_id, values)

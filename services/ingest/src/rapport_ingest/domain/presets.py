@@ -33,6 +33,13 @@ class Preset:
                 out[key] = self.parse_date(out[key])
         return out
 
+    def is_summary(self, raw: dict[str, Any]) -> bool:
+        """A report's totals row ("Total", "TOTAL Amy's Bird Sanctuary"): it carries no record of its own."""
+        keys = self.columns.get("number") or self.columns.get("external_id") or ()
+        if any(str(raw.get(k) or "").strip() for k in keys):
+            return False
+        return any(isinstance(v, str) and v.strip().lower().startswith("total") for v in raw.values())
+
     def parse_date(self, value: Any) -> Any:
         """A date in one of the preset's formats; anything unparseable is left for validation to name."""
         if isinstance(value, date) or not self.date_formats:
@@ -78,7 +85,9 @@ PRESETS: dict[str, dict[str, Preset]] = {
     "netsuite": {"invoices": Preset("netsuite", {
         "number": ("Document Number", "Number"), "customer_external_id": ("Customer Internal ID", "Name"),
         "customer_name": ("Name", "Customer"), "issue_date": ("Date",),
-        "due_date": ("Due Date/Receive By", "Due Date"), "amount": ("Amount (Gross)", "Amount"),
+        "due_date": ("Due Date/Receive By", "Due Date"),
+        # The foreign-currency amount is in the invoice's own currency; "Amount" is in the base currency.
+        "amount": ("Amount (Foreign Currency)", "Amount (Gross)", "Amount"),
         "tax_amount": ("Amount (Tax)",), "currency": ("Currency",), "po_number": ("PO/Check Number",),
         "terms": ("Terms",),
     }, US_DATES)},

@@ -27,8 +27,11 @@ def amount(value: object, *, allow_zero: bool = True) -> Decimal:
     """A non-negative decimal amount, from a string or a number (never via float)."""
     if isinstance(value, bool) or value is None:
         raise ValueError("is not a number")
+    text = str(value).strip().replace(",", "")
+    if text.startswith("(") and text.endswith(")"):  # accountants write negatives in parentheses
+        text = "-" + text[1:-1]
     try:
-        number = Decimal(str(value).strip().replace(",", "")) if not isinstance(value, Decimal) else value
+        number = Decimal(text) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
     if not number.is_finite():

@@ -91,6 +91,9 @@ async def _one_by_one(uow: UnitOfWork, kind: str, commands: list[tuple[int, Any]
     """Customers and payments go through the same handlers as the API, a savepoint per row."""
     done = 0
     for number, command in commands:
+        if command is None:
+            done += 1
+            continue
         try:
             async with uow.session.begin_nested():
                 if kind == "customers":
@@ -109,6 +112,9 @@ def _validated(kind: str, preset: Preset, chunk: list) -> tuple[list[tuple[int, 
     for number, raw in chunk:
         if isinstance(raw, RowError):
             errors.append((raw.row, raw.field, raw.reason))
+            continue
+        if preset.name != "native" and preset.is_summary(raw):
+            commands.append((number, None))  # a report's totals row: done, nothing to do
             continue
         result = validate(kind, preset, number, raw)
         if isinstance(result, list):

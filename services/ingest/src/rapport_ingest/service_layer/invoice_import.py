@@ -33,13 +33,16 @@ Errors = list[tuple[int, str | None, str]]
 class Prepared:
     rows: list[InvoiceRow] = field(default_factory=list)
     errors: Errors = field(default_factory=list)
-    repeats: int = 0  # rows identical to an earlier row of the chunk: done, nothing to write
+    repeats: int = 0  # rows done with nothing to write: repeats of an earlier row, a report's totals rows
 
 
 def prepare(chunk: list[tuple[int, dict[str, Any] | RowError]], preset: Preset) -> Prepared:
     """Validated rows, one per invoice number; a number repeated with other content is an error."""
     out, first = Prepared(), {}
     for number, raw in chunk:
+        if not isinstance(raw, RowError) and preset.name != "native" and preset.is_summary(raw):
+            out.repeats += 1  # a totals row: handled, nothing to write
+            continue
         result = raw if isinstance(raw, RowError) else invoice_row(number, raw, preset)
         if isinstance(result, RowError):
             out.errors.append((result.row, result.field, result.reason))

@@ -61,11 +61,10 @@ async def create_invoice(uow: UnitOfWork, command: CreateInvoice) -> InvoiceResu
 async def _issue(uow: UnitOfWork, number: str, customer: Row, command: UpsertInvoice) -> Row:
     balance = Balance(amount_total=command.amount)
     invoice_id = new_id()
-    await uow.ledger.add_invoice({
+    row = await uow.ledger.add_invoice({
         "id": invoice_id, "customer_id": customer.id, "number": number, "amount_total": command.amount,
         "open_amount": balance.open_amount, "status": balance.status, **_terms(command),
     })
-    row = await uow.ledger.invoice_by_id(invoice_id)
     await uow.emit(InvoiceIssuedV1(**invoice_state(row, customer.external_id)), customer.id)
     return row
 

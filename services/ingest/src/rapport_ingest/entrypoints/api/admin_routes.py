@@ -52,4 +52,5 @@ async def revoke_key(key_id: UUID, request: Request, who: Caller = Depends(scope
             await tenancy.revoke_key(session, who, key_id, request.app.state.clock)
     except LedgerError as exc:
         raise api_error(exc) from None
+    request.app.state.key_cache.forget(key_id)
     return Response(status_code=204)
