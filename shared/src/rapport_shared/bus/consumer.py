@@ -110,7 +110,11 @@ class ConsumerRunner:
             await self._consumer.stop()
 
     async def _process_fetched(self, fetched: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        batches = cut_batches(fetched.values(), self._batch_size, self._batch_bytes)
+        # A rebalance may have run between the fetch and taking the lock: records of partitions
+        # that are no longer ours belong to their new owner, who reads them from the committed offset.
+        assigned = self._consumer.assignment()
+        mine = [records for tp, records in fetched.items() if tp in assigned]
+        batches = cut_batches(mine, self._batch_size, self._batch_bytes)
         for n, batch in enumerate(batches):
             if self._should_abandon() or not await self._run_batch(batch):
                 # Fetched but not handled: fetch them again (a rebalance resets positions anyway).
