@@ -169,16 +169,19 @@ async def replan_seconds(engine) -> tuple[float, int]:
 
 
 async def latency(engine, infra) -> tuple[list[float], int]:
-    """Invoice events on Kafka at RATE/s through two real consumer processes; decision time minus event time."""
+    """Invoice events on Kafka at RATE/s through two real consumer processes and a ticker (which decides for
+    the customers the events made due); decision time minus event time."""
     tenant, count = uuid4(), int(RATE * LATENCY_SECONDS)
     await seed(engine, tenant, count, 0, date.today())
     async with engine.connect() as conn:
         customers = [r[0] for r in await conn.execute(text("SELECT customer_id FROM scheduler.customers WHERE tenant_id = :t"), {"t": tenant})]
-    logs = [open(f"/tmp/scheduler-bench-consumer-{n}.log", "wb") for n in range(2)]
-    procs = [subprocess.Popen([str(REPO / ".venv/bin/rapport-scheduler"), "consumer"], env=infra.env(), stdout=log,
-                              stderr=subprocess.STDOUT) for log in logs]
+    roles = [("consumer", "consumer started"), ("consumer", "consumer started"), ("ticker", "ticker started")]
+    logs = [open(f"/tmp/scheduler-bench-{role}-{n}.log", "wb") for n, (role, _) in enumerate(roles)]
+    procs = [subprocess.Popen([str(REPO / ".venv/bin/rapport-scheduler"), role], env=infra.env(), stdout=log,
+                              stderr=subprocess.STDOUT) for (role, _), log in zip(roles, logs)]
     try:
-        await _wait_logged([Path(log.name) for log in logs], "consumer started")
+        for (_, started), log in zip(roles, logs):
+            await _wait_logged([Path(log.name)], started)
         await asyncio.sleep(5)  # let the group settle on both members
         sent_at = await _produce(infra, tenant, customers)
         decided = await _wait_decisions(engine, tenant, count)
@@ -230,6 +233,17 @@ async def _wait_decisions(engine, tenant, count: int, timeout: float = 120) -> d
         await asyncio.sleep(1)
 
 
+async def statement_cpu_us(engine) -> float:
+    """CPU cost of one trivial statement in this process right now: the unit the other CPU figures are read in
+    (on a shared, loaded machine every CPU figure inflates together)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        cpu = time.process_time()
+        for n in range(300):
+            await conn.execute(text("SELECT CAST(:n AS int)"), {"n": n})
+        return (time.process_time() - cpu) / 300 * 1e6
+
+
 def line(label: str, value: str, reference: float, ratio: float) -> None:
     print(f"  {label:<58} {value:>16}   raw SKIP LOCKED claims {reference:>10,.0f}/s   ratio {ratio:.3f}")
 
@@ -254,8 +268,9 @@ async def print_emit(engine, infra, raw: float) -> None:
     emit = await emit_rate(engine, TopicNames(infra.topic_prefix))
     line(f"claim + decide + emit, 1 ticker ({emit['touchpoints']:,} touchpoints)", f"{emit['rate']:,.0f}/s", raw,
          emit["rate"] / raw)
-    print(f"    {emit['cpu_us']:,.0f} CPU us per touchpoint (ticker process), {emit['statements']:.1f} statements "
-          f"per batch of {BATCH}")
+    unit = await statement_cpu_us(engine)
+    print(f"    {emit['cpu_us']:,.0f} CPU us per touchpoint (ticker process; a trivial SELECT costs {unit:,.0f} us here "
+          f"now, ratio {emit['cpu_us'] / unit:.1f}), {emit['statements']:.1f} statements per batch of {BATCH}")
     replicas = await replica_rate(engine, infra)
     line(f"claim + decide + emit, {REPLICAS} ticker processes", f"{replicas:,.0f}/s", raw, replicas / raw)
     print(f"    target >= 10,000/s: {'met' if max(replicas, emit['rate']) >= 10_000 else 'NOT met'}")

@@ -53,6 +53,29 @@ async def sched_http(sched_app) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture
+def feed(sched_settings, sched_engine):
+    """Hand events to the scheduler the way its consumer does, then let a ticker decide what became due."""
+    from rapport_shared.bus.inbox import Inbox
+    from rapport_shared.contracts.catalogue import TopicNames
+    from rapport_shared.db import make_session_factory
+
+    from rapport_scheduler.bootstrap import make_bus
+    from rapport_scheduler.service_layer.planning import Planner
+    from rapport_scheduler.service_layer.ticker import Ticker
+
+    bus, sessions, inbox = make_bus(sched_settings), make_session_factory(sched_engine), Inbox("scheduler", "scheduler")
+    ticker = Ticker(sessions, Planner(TopicNames(sched_settings.topic_prefix)))
+
+    async def _feed(*envelopes):
+        for envelope in envelopes:
+            async with sessions() as session, session.begin():
+                if await inbox.claim(session, envelope):
+                    await bus.handle(session, envelope)
+            await ticker.drain()
+    return _feed
+
+
 class Company:
     """Events of one small tenant, built the way ingest would publish them."""
 

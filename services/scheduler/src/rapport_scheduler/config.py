@@ -9,5 +9,5 @@ class Settings(ServiceSettings):
     db_schema: str = "scheduler"
     http_port: int = 8002
     admin_token: str = "dev-admin-token"
-    tick_s: float = 1.0
+    tick_s: float = 0.2  # how long an event waits at most for the ticker to decide (plus the batch)
     tick_batch_size: int = 500

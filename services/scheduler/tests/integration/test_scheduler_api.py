@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from rapport_scheduler.bootstrap import make_bus
-from rapport_shared.bus.inbox import Inbox
 from rapport_shared.db import make_session_factory
 
 pytestmark = pytest.mark.integration
@@ -92,18 +90,6 @@ async def test_clock_advances_for_every_process(sched_http, db, company):
     assert after["offset_seconds"] - before["offset_seconds"] == 5 * 3600
     assert (await sched_http.post("/v1/admin/clock/advance", json={}, headers=company.headers)).status_code == 422
     await db.advance(timedelta(hours=-5))
-
-
-@pytest.fixture
-def feed(sched_settings, sched_engine):
-    bus, sessions, inbox = make_bus(sched_settings), make_session_factory(sched_engine), Inbox("scheduler", "scheduler")
-
-    async def _feed(*envelopes):
-        for envelope in envelopes:
-            async with sessions() as session, session.begin():
-                if await inbox.claim(session, envelope):
-                    await bus.handle(session, envelope)
-    return _feed
 
 
 async def test_workspace_call_outcome_notes_tags_timeline_and_ranking(sched_http, db, feed, company):

@@ -6,31 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from rapport_shared.bus.inbox import Inbox
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.portal import DisputeOpenedV1
 from rapport_shared.db import make_session_factory
 
-from rapport_scheduler.bootstrap import make_bus
 from rapport_scheduler.service_layer.planning import Planner
 from rapport_scheduler.service_layer.ticker import Ticker
 
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def feed(sched_settings, sched_engine):
-    bus = make_bus(sched_settings)
-    sessions = make_session_factory(sched_engine)
-    inbox = Inbox("scheduler", "scheduler")
-
-    async def _feed(*envelopes):
-        for envelope in envelopes:
-            async with sessions() as session, session.begin():
-                if await inbox.claim(session, envelope):
-                    await bus.handle(session, envelope)
-    return _feed
 
 
 async def touchpoints_of(db, tenant):
@@ -80,9 +64,9 @@ async def _advance_and_tick(db, settings, days: int) -> None:
 
 async def test_two_tickers_emit_each_touchpoint_once(feed, db, sched_engine, sched_settings, company):
     today = (await db.now()).date()
-    for n in range(40):
-        cid, customer_events = company.customer(name=f"Customer {n}")
-        await feed(*customer_events)
+    customers = [company.customer(name=f"Customer {n}") for n in range(40)]
+    await feed(*(e for _, events in customers for e in events))
+    for n, (cid, _) in enumerate(customers):
         async with sched_engine.begin() as conn:  # invoices appear with no decision yet: only the timers know
             from sqlalchemy import text
             await conn.execute(text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import text
@@ -23,20 +23,22 @@ Key = tuple[UUID, UUID]
 
 CLAIMED = """
 keys AS MATERIALIZED (
-  SELECT t.tenant_id, t.customer_id FROM scheduler.timers t
+  SELECT t.tenant_id, t.customer_id, t.cause_id, t.correlation_id FROM scheduler.timers t
   WHERE t.due_at <= CAST(:wall AS timestamptz)
                     + make_interval(secs => (SELECT offset_seconds FROM scheduler.clock WHERE id = 1))
   ORDER BY t.due_at LIMIT :limit FOR UPDATE SKIP LOCKED)"""
 
 GIVEN = """
 keys AS MATERIALIZED (
-  SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[])) AS k(tenant_id, customer_id))"""
+  SELECT k.*, CAST(NULL AS uuid) AS cause_id, CAST(NULL AS uuid) AS correlation_id
+  FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[])) AS k(tenant_id, customer_id))"""
 
 BODY = """,
 stamps AS (
   SELECT p.tenant_id, count(*) AS n FROM scheduler.policies p
   WHERE p.tenant_id IN (SELECT DISTINCT tenant_id FROM keys) GROUP BY p.tenant_id)
-SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, coalesce(s.n, 0) AS policy_stamp,
+SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, k.cause_id AS k_cause, k.correlation_id AS k_correlation,
+  coalesce(s.n, 0) AS policy_stamp,
   (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset, c.*,
   (SELECT json_agg(json_build_array(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale,
             x.time_zone, x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out, x.active)
@@ -59,11 +61,19 @@ CLAIM_AND_LOAD = text("WITH" + CLAIMED + BODY)
 LOAD_KEYS = text("WITH" + GIVEN + BODY)
 
 
+class Cause(NamedTuple):
+    """The event that made a customer due (what an envelope's causation needs of it)."""
+
+    id: UUID
+    correlation_id: UUID
+
+
 class Batch:
-    """What one statement returned: the keys (claimed or given), portfolios, policy stamps, clock offset."""
+    """What one statement returned: the keys (claimed or given), portfolios, causes, policy stamps, clock offset."""
 
     def __init__(self) -> None:
         self.keys: list[Key] = []
+        self.causes: dict[Key, Cause] = {}
         self.portfolios: dict[Key, Portfolio] = {}
         self.stamps: dict[UUID, int] = {}
         self.clock_offset: float = 0.0
@@ -86,6 +96,8 @@ def _batch(rows: Any) -> Batch:
     for row in rows:
         key = (row.k_tenant, row.k_customer)
         batch.keys.append(key)
+        if row.k_cause is not None:
+            batch.causes[key] = Cause(row.k_cause, row.k_correlation or row.k_cause)
         batch.stamps[row.k_tenant] = row.policy_stamp
         batch.clock_offset = row.clock_offset or 0.0
         if row.customer_id is None:

@@ -62,7 +62,7 @@ tl AS (
     CAST(:tl_kind AS text[]), CAST(:tl_summary AS text[]), CAST(:tl_ref AS uuid[]), CAST(:tl_author AS text[]))
   RETURNING 1),
 tmr AS (
-  UPDATE scheduler.timers m SET due_at = u.due
+  UPDATE scheduler.timers m SET due_at = u.due, cause_id = NULL, correlation_id = NULL
   FROM unnest(CAST(:tmr_t AS uuid[]), CAST(:tmr_id AS uuid[]), CAST(:tmr_due AS timestamptz[])) AS u(t, id, due)
   WHERE m.tenant_id = u.t AND m.customer_id = u.id
   RETURNING 1),

@@ -109,6 +109,8 @@ plans = Table(
 timers = Table(
     "timers", metadata, *_tenant_key("customer_id"),
     Column("due_at", TS),
+    # The event that made the customer due, so what the ticker emits carries its causation.
+    Column("cause_id", UUID(as_uuid=True)), Column("correlation_id", UUID(as_uuid=True)),
     Index("ix_timers_due", "due_at", postgresql_where=text("due_at IS NOT NULL")),
 )
 

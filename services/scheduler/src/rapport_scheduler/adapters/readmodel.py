@@ -1,6 +1,7 @@
 """Writes of the read model the scheduler keeps from other services' events (snapshots, newest wins)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,13 +15,28 @@ from rapport_scheduler.adapters import orm
 Session = AsyncSession
 
 
-async def lock_customer(session: Session, tenant_id: UUID, customer_id: UUID) -> None:
-    """Take the customer's timer row lock first, in the same order as the ticker (no deadlocks)."""
-    t = orm.timers
-    await session.execute(
+async def lock_customer(session: Session, tenant_id: UUID, customer_id: UUID) -> timedelta:
+    """Take the customer's timer row lock first, in the same order as the ticker (no deadlocks).
+
+    Returns the clock's offset read in the same statement, so a handler needs no extra round trip for "now".
+    """
+    t, clock = orm.timers, orm.clock
+    offset = select(clock.c.offset_seconds).where(clock.c.id == 1).scalar_subquery()
+    result = await session.execute(
         insert(t).values(tenant_id=tenant_id, customer_id=customer_id, due_at=None)
         .on_conflict_do_update(index_elements=[t.c.tenant_id, t.c.customer_id], set_={"due_at": t.c.due_at})
+        .returning(offset)
     )
+    return timedelta(seconds=result.scalar() or 0.0)
+
+
+async def mark_due(session: Session, tenant_id: UUID, customer_id: UUID, now: datetime,
+                   cause_id: UUID | None, correlation_id: UUID | None) -> None:
+    """Make the customer's timer due now; the ticker decides for every due customer in batches."""
+    t = orm.timers
+    await session.execute(
+        update(t).where(t.c.tenant_id == tenant_id, t.c.customer_id == customer_id)
+        .values(due_at=now, cause_id=cause_id, correlation_id=correlation_id))
 
 
 async def _upsert(session: Session, table, keys: list[str], row: dict[str, Any]) -> bool:

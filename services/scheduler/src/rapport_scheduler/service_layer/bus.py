@@ -1,4 +1,4 @@
-"""The scheduler's message bus: one event in, read model updated, the customer's plan re-decided."""
+"""The scheduler's message bus: one event in, read model updated, the customer made due for the ticker."""
 from __future__ import annotations
 
 from uuid import UUID
@@ -9,7 +9,7 @@ from rapport_shared.bus.outbox import Outbox
 from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.time import Clock, SystemClock
 
-from rapport_scheduler.adapters import clock as db_clock, readmodel
+from rapport_scheduler.adapters import readmodel
 from rapport_scheduler.service_layer import ledger_handlers, request_handlers
 from rapport_scheduler.service_layer.context import Ctx
 from rapport_scheduler.service_layer.planning import Planner
@@ -30,8 +30,10 @@ class EventBus:
         customer_id: UUID | None = getattr(payload, "customer_id", None)
         if handler is None or customer_id is None:
             return  # an event the scheduler has no use for (opens, clicks, magic links...)
-        now = await db_clock.now(session, self.base_clock)
-        await readmodel.lock_customer(session, envelope.tenant_id, customer_id)
+        now = self.base_clock.now() + await readmodel.lock_customer(session, envelope.tenant_id, customer_id)
         ctx = Ctx(session, self.outbox, envelope.tenant_id, now, envelope)
         if await handler(ctx, payload):
-            await self.planner.plan(session, [(envelope.tenant_id, customer_id)], now, envelope)
+            # The decision itself is the ticker's: it claims every due customer in batches, re-reads the
+            # committed state under the same row lock and emits with this event as the cause.
+            await readmodel.mark_due(session, envelope.tenant_id, customer_id, now, envelope.id,
+                                     envelope.correlation_id)

@@ -27,12 +27,13 @@ OutboxRecord = tuple[UUID, str, str, int, bytes, bytes]
 
 
 def outbox_record(topics: TopicNames, payload, tenant_id: UUID, customer_id: UUID, now: datetime,
-                  cause: Envelope | None = None) -> OutboxRecord:
+                  cause=None) -> OutboxRecord:
     """The outbox row of ``make_event(payload, ...)``, serialised in one pass.
 
     The payload was validated when it was built and is dumped to JSON once; the envelope's
     attributes around it are formatted directly, so nothing is validated or serialised twice. The
-    bytes decode to the envelope ``make_event`` would have made (a unit test holds this).
+    bytes decode to the envelope ``make_event`` would have made (a unit test holds this). ``cause`` is
+    an envelope or anything else with its ``id`` and ``correlation_id``.
     """
     event_id = new_id()
     key = f"{tenant_id}:{customer_id}"

@@ -25,6 +25,7 @@ from rapport_scheduler.domain.worklist import expected_value
 from rapport_scheduler.service_layer import messages
 
 Key = tuple[UUID, UUID]
+Cause = batch_load.Cause | Envelope  # anything with ``id`` and ``correlation_id``
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Writes:
 
     rows: bw.Rows = field(default_factory=bw.Rows)
     wakes: dict[Key, datetime | None] = field(default_factory=dict)
-    broken: list[Key] = field(default_factory=list)
+    broken: list[tuple[UUID, UUID, Cause | None]] = field(default_factory=list)
 
     @property
     def touchpoints(self) -> int:
@@ -48,12 +49,13 @@ class Planner:
         self._policies: dict[UUID, tuple[int, list[Policy]]] = {}
         self.policy_loads = 0
 
-    async def plan(self, session: AsyncSession, keys: list[Key], now: datetime, cause: Envelope | None = None) -> Writes:
+    async def plan(self, session: AsyncSession, keys: list[Key], now: datetime, cause: Cause | None = None) -> Writes:
         """Decide for each customer in ``keys`` (their timers must already be locked by the caller)."""
         return await self.plan_batch(session, await batch_load.load(session, keys), now, cause)
 
     async def plan_batch(self, session: AsyncSession, batch: batch_load.Batch, now: datetime,
-                         cause: Envelope | None = None) -> Writes:
+                         cause: Cause | None = None) -> Writes:
+        """Decide for a loaded batch; each customer's events are caused by the event that made it due."""
         writes = Writes()
         for tenant_id, stamp in batch.stamps.items():
             await self._refresh_policies(session, tenant_id, stamp)
@@ -63,10 +65,10 @@ class Planner:
             policy = select_policy(policies, pf.customer, balance, pf.policy_override)
             decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, self._calendar)
             apply(decision, pf.customer, pf.invoices, pf.plans)
-            self._record(writes, pf, policy, decision, now, cause)
+            self._record(writes, pf, policy, decision, now, batch.causes.get(key, cause))
         for key in batch.keys:
             writes.wakes.setdefault(key, None)
-        await self._write(session, writes, now, cause)
+        await self._write(session, writes, now)
         return writes
 
     async def _refresh_policies(self, session: AsyncSession, tenant_id: UUID, stamp: int) -> None:
@@ -76,11 +78,11 @@ class Planner:
             self.policy_loads += 1
 
     def _event(self, payload, tenant: UUID, customer: UUID, now: datetime,
-               cause: Envelope | None) -> messages.OutboxRecord:
+               cause: Cause | None) -> messages.OutboxRecord:
         return messages.outbox_record(self._topics, payload, tenant, customer, now, cause)
 
     def _record(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
-                cause: Envelope | None) -> None:
+                cause: Cause | None) -> None:
         tenant, customer = pf.tenant_id, pf.customer
         cid = customer.customer_id
         touched = self._record_touch(w, pf, policy, d, now, cause)
@@ -91,12 +93,12 @@ class Planner:
             for plan in pf.plans:
                 w.rows.add("pln", tenant, plan.plan_id, bw.as_json(store.plan_instalments_json(plan)))
         if d.broken_promises:
-            w.broken.append((tenant, cid))
+            w.broken.append((tenant, cid, cause))
         self._record_tasks(w, pf, d, now, cause)
         w.wakes[(tenant, cid)] = d.wake_at
 
     def _record_touch(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
-                      cause: Envelope | None) -> set[UUID]:
+                      cause: Cause | None) -> set[UUID]:
         if d.touch is None:
             return set()
         tenant, cid, touch = pf.tenant_id, pf.customer.customer_id, d.touch
@@ -113,7 +115,7 @@ class Planner:
         return touched
 
     def _record_invoices(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, touched: set[UUID],
-                         now: datetime, cause: Envelope | None) -> None:
+                         now: datetime, cause: Cause | None) -> None:
         tenant, cid = pf.tenant_id, pf.customer.customer_id
         changed = set(d.stages) | touched | set(d.broken_promises)
         for inv in (i for i in pf.invoices if i.invoice_id in changed):
@@ -126,7 +128,7 @@ class Planner:
                 changed_stage = messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now)
                 w.rows.add("obx", *self._event(changed_stage, tenant, cid, now, cause))
 
-    def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Envelope | None) -> None:
+    def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Cause | None) -> None:
         if not d.tasks:
             return
         tenant, customer = pf.tenant_id, pf.customer
@@ -137,13 +139,13 @@ class Planner:
             task_id = uuid4()
             w.rows.add("tsk", task_id, tenant, cid, task.kind, task.reason,
                        bw.as_json([str(x) for x in task.invoice_ids]),
-                        customer.collector, now)
+                       customer.collector, now)
             created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
             w.rows.add("obx", *self._event(created, tenant, cid, now, cause))
             _line(w, tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id)
 
-    async def _write(self, session: AsyncSession, w: Writes, now: datetime, cause: Envelope | None) -> None:
-        for tenant, cid in w.broken:  # rare: one statement per customer whose promise broke
+    async def _write(self, session: AsyncSession, w: Writes, now: datetime) -> None:
+        for tenant, cid, cause in w.broken:  # rare: one statement per customer whose promise broke
             for case_id, invoice_ids in await work_store.close_cases(session, tenant, cid, "promise", "broken"):
                 w.rows.add("obx", *self._event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
                                                tenant, cid, now, cause))
