@@ -104,7 +104,7 @@ async def open_loop(host: str, port: int, raw: bytes, rate: float, seconds: floa
     elapsed = loop.time() - start
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"sent": total, "achieved_rps": finished / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99),
+    return {"sent": total, "done": finished, "achieved_rps": finished / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99),
             "max_ms": latencies[-1] * 1000, "errors": errors, "unfinished": len(pending)}
 
 
@@ -123,7 +123,7 @@ async def saturate(host: str, port: int, raw: bytes, seconds: float, concurrency
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {"rps": done / (time.perf_counter() - started), "errors": errors}
+    return {"rps": done / (time.perf_counter() - started), "errors": errors, "done": done}
 
 
 def load_main(args: list[str]) -> None:
@@ -192,6 +192,47 @@ def wait_ready(port: int, timeout: float = 120.0) -> None:
     raise RuntimeError("portal-api did not start")
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """user+system CPU of each process so far (from /proc): cost per request without trusting wall-clock on a busy host."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    # Backends opened during the run count from zero; one that closed meanwhile is lost (rare: pooled).
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def postgres_backends(database_url: str) -> list[int]:
+    """Pids of the Postgres backends serving the API (same host): their CPU is part of each request's cost."""
+    import psycopg
+
+    from rapport_shared.db import to_sync_url
+
+    url = to_sync_url(database_url).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND usename = current_user AND pid <> pg_backend_pid()").fetchall()
+    return [r[0] for r in rows]
+
+
+def costed(mode: str, port: int, path: str, token: str | None, rate: float, seconds: float,
+           api_pid: int, database_url: str) -> dict:
+    """Drive the load and add the server's CPU per answered request (API process and its Postgres backends)."""
+    api0, pg0 = cpu_seconds([api_pid]), cpu_seconds(postgres_backends(database_url))
+    result = drive(mode, port, path, token, rate, seconds)
+    answered = max(1, result["done"])
+    result["api_cpu_us"] = cpu_spent(api0, cpu_seconds([api_pid])) / answered * 1e6
+    result["pg_cpu_us"] = cpu_spent(pg0, cpu_seconds(postgres_backends(database_url))) / answered * 1e6
+    return result
+
+
 def line(name: str, value: float, unit: str, reference: float, ref_name: str) -> None:
     print(f"{name:<52} {value:>9.1f} {unit:<5}  reference {reference:>8.1f} {unit:<5} ({ref_name})  ratio {value / reference:5.2f}")
 
@@ -212,7 +253,7 @@ def run() -> None:
                                env=infra.env(RAPPORT_PORTAL_HTTP_PORT=str(port), RAPPORT_LOG_LEVEL="WARNING"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(port)
-        report(port, token)
+        report(port, token, api.pid, infra.database_url("portal-api"))
     finally:
         if api:
             api.terminate()
@@ -220,19 +261,28 @@ def run() -> None:
         destroy_slice(infra)
 
 
-def report(port: int, token: str) -> None:
+def report(port: int, token: str, api_pid: int, database_url: str) -> None:
     page, full = "/v1/invoices?status=all", f"/v1/invoices?status=all&limit={INVOICES}"
     drive("open", port, page, token, 100, 2)  # warm-up: connections, caches, JIT-less Python paths
-    health = drive("saturate", port, "/healthz", None, 0, SATURATE_S)
-    listing = drive("saturate", port, page, token, 0, SATURATE_S)
+    health = costed("saturate", port, "/healthz", None, 0, SATURATE_S, api_pid, database_url)
+    listing = costed("saturate", port, page, token, 0, SATURATE_S, api_pid, database_url)
     print(f"portal-api bench: one uvicorn worker, customer with {INVOICES} invoices, load from a second process "
           f"(asyncio open-loop generator), scale {SCALE}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     line("invoice list (page of 50) saturated rate [req/s]", listing["rps"], "req/s", health["rps"], "/healthz same worker")
+    cpu("/healthz", health)
+    cpu("invoice list (page of 50), saturated", listing)
     for label, path in (("page of 50", page), (f"all {INVOICES}", full)):
-        result = drive("open", port, path, token, TARGET_RPS, OPEN_LOOP_S)
+        result = costed("open", port, path, token, TARGET_RPS, OPEN_LOOP_S, api_pid, database_url)
         line(f"invoice list ({label}) p99 at {TARGET_RPS} req/s [ms]", result["p99_ms"], "ms", P99_REFERENCE_MS, "target p99")
         print(f"{'':<52} p50 {result['p50_ms']:.1f} ms, max {result['max_ms']:.1f} ms, achieved "
               f"{result['achieved_rps']:.0f} req/s, errors {result['errors']}, unfinished {result['unfinished']}")
+        cpu(f"invoice list ({label}) at {TARGET_RPS} req/s", result)
+
+
+def cpu(label: str, result: dict) -> None:
+    # 1e6 / (api + pg) is the rate one quiet core per process could sustain: the figure to compare with 500.
+    print(f"  CPU per request, {label}: API worker {result['api_cpu_us']:.0f} us, its Postgres backends "
+          f"{result['pg_cpu_us']:.0f} us -> one core sustains ~{1e6 / max(1.0, result['api_cpu_us']):.0f} req/s")
 
 
 if __name__ == "__main__":

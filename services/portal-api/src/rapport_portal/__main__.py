@@ -32,8 +32,10 @@ def _settings() -> Settings:
 def api() -> None:
     """Serve the HTTP API."""
     settings = _settings()
-    uvicorn.run(bootstrap.create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, loop="uvloop", http="httptools")
+    # Several workers need an import string (each process builds its own app, engine and pools).
+    app = "rapport_portal.bootstrap:app_from_environment" if settings.http_workers > 1 else bootstrap.create_app(settings)
+    uvicorn.run(app, factory=settings.http_workers > 1, workers=settings.http_workers, host=settings.http_host,
+                port=settings.http_port, log_config=None, access_log=False, loop="uvloop", http="httptools")
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from rapport_shared.bus.workers import run_consumer as run_bus_consumer
 from rapport_shared.contracts.catalogue import CONSUMERS, TopicNames
 from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.db import make_engine, make_session_factory
+from rapport_shared.observability import configure_logging
 from rapport_shared.runtime import check_kafka, check_postgres
 from rapport_shared.time import Clock, SystemClock
 from rapport_shared.web import Readiness, error_body, install_common
@@ -78,6 +79,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, checkout: Chec
         app.include_router(module.router)
     app.add_api_route("/", lambda: RedirectResponse("/portal"), include_in_schema=False)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn's worker processes: settings from the environment, like ``rapport-portal api``."""
+    settings = Settings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    return create_app(settings)
 
 
 async def _portal_error(request: Request, exc: errors.PortalError) -> JSONResponse:

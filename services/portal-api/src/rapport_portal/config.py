@@ -12,6 +12,9 @@ class Settings(ServiceSettings):
     service_name: str = "portal-api"
     db_schema: str = "portal"
     http_port: int = 8005
+    # Worker processes of `rapport-portal api`; sessions, list versions and sign-in limits live in
+    # Postgres, so any number of them behave as one.
+    http_workers: int = Field(1, ge=1, le=64)
 
     link_secret: str = Field("dev-portal-link-secret", validation_alias=_env("RAPPORT_PORTAL_LINK_SECRET"))
     base_url: str = Field("http://127.0.0.1:8005", validation_alias=_env("RAPPORT_PORTAL_BASE_URL"))

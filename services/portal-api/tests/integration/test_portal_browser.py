@@ -1,4 +1,5 @@
-"""The reference page end to end in headless Chromium: sign in, summary, invoices, PDF, dispute, promise, plan, pay."""
+"""The reference page end to end in headless Chromium: sign in, summary, invoices, PDF, dispute, promise, plan,
+call back, contact preferences, pay."""
 from __future__ import annotations
 
 import sys
@@ -58,12 +59,18 @@ async def test_a_customer_helps_itself_in_the_browser(live_portal, portal, shots
             await _sign_in_page(page, base, acct.email, shots)
             await _home(page, link["url"], shots)
             await _invoice_actions(page, acct, today, shots)
+            await _contact(page, shots)
             await _pay(page, acct, shots)
             await _mobile(browser, base, page, shots)
         finally:
             await browser.close()
     kinds = [e.type.split(".")[2] for e in await events_for(portal, acct.customer_id)]
-    assert {"dispute_opened", "promise_made", "plan_requested", "payment_initiated"} <= set(kinds)
+    assert {"dispute_opened", "promise_made", "plan_requested", "payment_initiated",
+            "callback_requested", "preferences_changed"} <= set(kinds)
+    events = {e.type.split(".")[2]: e.payload() for e in await events_for(portal, acct.customer_id)}
+    assert events["callback_requested"].phone == "+4930123456" and "invoice 4711" in events["callback_requested"].note
+    prefs = events["preferences_changed"]
+    assert (prefs.preferred_channel, prefs.locale, list(prefs.opted_out_channels)) == ("sms", "de", ["call"])
     assert link["token"] not in procs.log_text("api")
 
 
@@ -121,6 +128,33 @@ async def _invoice_actions(page, acct, today: date, shots: Path) -> None:
     await page.screenshot(path=str(shots / "04-plan-approved.png"), full_page=True)
 
 
+async def _contact(page, shots: Path) -> None:
+    """Ask for a call back, then change channel, language and opt-outs; the page shows what was saved."""
+    await page.get_by_role("link", name="Contact and preferences").click()
+    await page.get_by_label("Phone number").fill("+49 30 123456")  # spaces are forgiven, like on a phone
+    await page.get_by_label("Best time to call").fill("weekdays after 3 pm")
+    await page.get_by_label("What is it about?").fill("A question about invoice 4711")
+    await page.get_by_role("button", name="Request a call back").click()
+    await page.get_by_role("status").wait_for()
+    assert "call you back" in await page.get_by_role("status").inner_text()
+    await page.get_by_label("Phone number").fill("12345")  # not a phone number: refused with the field named
+    await page.evaluate("() => document.querySelector('#phone').removeAttribute('pattern')")  # past the browser's check
+    await page.get_by_role("button", name="Request a call back").click()
+    await page.get_by_role("alert").wait_for()
+    assert "phone" in await page.get_by_role("alert").inner_text()
+
+    await page.get_by_label("Preferred channel").select_option("sms")
+    await page.get_by_label("Language").select_option("de")
+    await page.get_by_role("group", name="Do not contact me by").get_by_label("Phone call").check()
+    await page.get_by_role("button", name="Save preferences").click()
+    await page.get_by_role("status").wait_for()
+    assert "preferences are saved" in await page.get_by_role("status").inner_text()
+    assert await page.get_by_label("Preferred channel").input_value() == "sms"
+    assert await page.get_by_label("Language").input_value() == "de"
+    assert await page.get_by_role("group", name="Do not contact me by").get_by_label("Phone call").is_checked()
+    await page.screenshot(path=str(shots / "05-contact-and-preferences.png"), full_page=True)
+
+
 def _proof(shots: Path) -> str:
     path = shots / "upload-proof.pdf"
     path.write_bytes(PDF)
@@ -134,7 +168,7 @@ async def _pay(page, acct, shots: Path) -> None:
     await page.get_by_role("button", name="Pay selected invoices").click()
     await page.get_by_role("heading", name="Fake Stripe Checkout").wait_for()
     assert "/pay/cs_test_" in page.url
-    await page.screenshot(path=str(shots / "05-stripe-checkout.png"), full_page=True)
+    await page.screenshot(path=str(shots / "06-stripe-checkout.png"), full_page=True)
 
 
 async def _mobile(browser, base: str, signed_in_page, shots: Path) -> None:
@@ -149,5 +183,5 @@ async def _mobile(browser, base: str, signed_in_page, shots: Path) -> None:
     assert unlabelled == 0 and not overflow
     assert await page.get_by_role("main").count() == 1 and await page.get_by_role("navigation", name="Main").count() == 1
     assert await page.evaluate("() => document.documentElement.lang") == "en"
-    await page.screenshot(path=str(shots / "06-mobile.png"), full_page=True)
+    await page.screenshot(path=str(shots / "07-mobile.png"), full_page=True)
     await context.close()

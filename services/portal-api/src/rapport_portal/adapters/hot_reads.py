@@ -26,6 +26,15 @@ STATUS_SQL = {"all": "", "open": f" AND {OPEN_SQL}", "overdue": f" AND {OPEN_SQL
               "paid": " AND status = 'paid'"}
 
 
+class _NoResetConnection(asyncpg.Connection):
+    """Skips the reset query asyncpg sends when a connection goes back to the pool (a round trip
+    per request): this pool only runs the plain reads below, which leave no session state,
+    LISTEN, advisory lock or cursor behind. An open transaction is still rolled back by asyncpg."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 def asyncpg_dsn(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -72,7 +81,8 @@ class HotReads:
         if self._pool is None:
             async with self._lock:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size)
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=1, max_size=self._max_size, connection_class=_NoResetConnection)
         return self._pool
 
     async def close(self) -> None:

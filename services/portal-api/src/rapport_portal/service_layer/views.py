@@ -116,3 +116,12 @@ async def requests(portal: Portal, who: Principal, kind: str | None) -> list[dic
 async def credit_notes(portal: Portal, who: Principal) -> list[dict]:
     async with portal.reads() as session:
         return await queries.credit_notes_of(session, scope_of(who))
+
+
+async def contact(portal: Portal, who: Principal) -> dict:
+    """The signed-in contact's own details and preferences (what the preferences form starts from)."""
+    async with portal.reads() as session:
+        row = await queries.contact(session, scope_of(who), who.contact_id)
+    if row is None:
+        raise NotFound("no such contact", "contact_id")
+    return row

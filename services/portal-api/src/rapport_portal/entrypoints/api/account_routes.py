@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from rapport_portal.adapters import pdf
 from rapport_portal.adapters.queries import InvoiceQuery
 from rapport_portal.entrypoints.api import deps, render
+from rapport_portal.entrypoints.api.schemas import InvoiceListParams
 from rapport_portal.service_layer import views
 from rapport_portal.service_layer.context import Portal, Principal
 
@@ -28,17 +29,11 @@ async def summary(who: Principal = Who, portal: Portal = P) -> dict:
 
 
 @router.get("/invoices")
-async def invoices(
-    who: Principal = Who, portal: Portal = P,
-    status: Literal["all", "open", "overdue", "paid"] = "all",
-    q: str | None = Query(None, max_length=100, description="search in invoice and PO numbers"),
-    sort: Literal["due_date", "issue_date", "number", "amount", "open_amount"] = "due_date",
-    order: Literal["asc", "desc"] = "asc",
-    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
-) -> Response:
-    query = InvoiceQuery(status, q, sort, order == "desc", limit, offset)
-    body = await views.invoice_list_body(portal, who, query, partial(render.invoice_list, limit=limit, offset=offset))
-    return Response(body, media_type="application/json")
+async def invoices(params: Annotated[InvoiceListParams, Query()], who: Principal = Who, portal: Portal = P) -> Response:
+    """Filter, search, sort and page the customer's invoices (``total`` counts every match)."""
+    query = InvoiceQuery(params.status, params.q, params.sort, params.order == "desc", params.limit, params.offset)
+    render_page = partial(render.invoice_list, limit=params.limit, offset=params.offset)
+    return Response(await views.invoice_list_body(portal, who, query, render_page), media_type="application/json")
 
 
 @router.get("/invoices/{invoice_id}")

@@ -11,6 +11,7 @@ from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
 
 from rapport_shared.web import ApiError
 
@@ -18,7 +19,7 @@ from rapport_portal.adapters.queries import InvoiceQuery
 from rapport_portal.domain import commands as cmd
 from rapport_portal.domain.errors import PortalError, Unauthorized
 from rapport_portal.domain.plans import equal_instalments
-from rapport_portal.entrypoints.api import deps
+from rapport_portal.entrypoints.api import deps, schemas
 from rapport_portal.entrypoints.api.action_routes import read_limited
 from rapport_portal.entrypoints.api.auth_routes import set_session_cookie
 from rapport_portal.service_layer import actions, auth, more_actions, views
@@ -185,6 +186,48 @@ async def pay(invoice_ids: list[UUID] = Form(...), who: Principal = Depends(acto
     except PortalError as exc:
         return _back("", error=exc.reason)
     return RedirectResponse(url, status_code=303)
+
+
+CHANNELS = [("email", "Email"), ("sms", "Text message (SMS)"), ("call", "Phone call")]
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"), ("it", "Italiano"),
+             ("nl", "Nederlands")]
+
+
+@router.get("/contact", response_class=HTMLResponse)
+async def contact(request: Request, who: Principal | None = Depends(viewer), portal: Portal = P) -> Response:
+    if who is None:
+        return _signin()
+    row = await views.contact(portal, who)
+    return _page(request, "contact.html", who, contact=row, channels=CHANNELS, languages=LANGUAGES)
+
+
+def _valid(model: type[BaseModel], fields: dict) -> BaseModel:
+    """Validate a form with the API's own body model, so both accept exactly the same input."""
+    try:
+        return model.model_validate({k: v for k, v in fields.items() if v not in ("", None)})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ApiError(422, f"{first['loc'][0]}: {first['msg']}", field=str(first["loc"][0])) from None
+
+
+@router.post("/callback")
+async def callback(phone: str = Form(""), preferred_time: str = Form(""), note: str = Form(""),
+                   who: Principal = Depends(actor), portal: Portal = P) -> Response:
+    async def run() -> None:
+        body = _valid(schemas.CallbackBody, {"phone": phone.replace(" ", ""), "preferred_time": preferred_time, "note": note})
+        await more_actions.request_callback(portal, who, cmd.RequestCallback(body.phone, body.preferred_time, body.note))
+    return await _act("/contact", "Thank you: we will call you back.", run())
+
+
+@router.post("/preferences")
+async def preferences(preferred_channel: str = Form(""), locale: str = Form(""),
+                      opted_out_channels: list[str] = Form([]), who: Principal = Depends(actor), portal: Portal = P) -> Response:
+    async def run() -> None:
+        body = _valid(schemas.PreferencesBody, {"preferred_channel": preferred_channel, "locale": locale,
+                                                "opted_out_channels": opted_out_channels})
+        await more_actions.set_preferences(portal, who, cmd.SetPreferences(
+            body.preferred_channel, body.locale, list(body.opted_out_channels)))
+    return await _act("/contact", "Your contact preferences are saved.", run())
 
 
 @router.post("/logout")
