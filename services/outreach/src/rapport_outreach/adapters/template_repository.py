@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,18 @@ from rapport_outreach.domain.templates import TemplateSource
 def to_override(row) -> TemplateOverride:  # noqa: ANN001 - a Row
     return TemplateOverride(row.key, row.tone, row.locale, row.segment,
                             TemplateSource(row.subject, row.body_text, row.body_html, row.sms))
+
+
+def override_columns():  # noqa: ANN201 - a json_build_object of one template row
+    """One override as a JSON object, so it can ride along in another query."""
+    return func.json_build_object("key", templates.c.key, "tone", templates.c.tone, "locale", templates.c.locale,
+                                  "segment", templates.c.segment, "subject", templates.c.subject,
+                                  "text", templates.c.body_text, "html", templates.c.body_html, "sms", templates.c.sms)
+
+
+def from_json(item: dict) -> TemplateOverride:
+    return TemplateOverride(item["key"], item["tone"], item["locale"], item["segment"],
+                            TemplateSource(item["subject"], item["text"], item["html"], item["sms"]))
 
 
 async def overrides_for(session: AsyncSession, tenant_id: UUID, key: str, locale: str) -> list[TemplateOverride]:

@@ -61,7 +61,9 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
                            exclude: frozenset[str] = frozenset()) -> None:
     """Queue the touchpoint on the first usable channel, else ask the scheduler for a call."""
     candidates = [c for c in dict.fromkeys([tp.channel, *tp.fallback_channels]) if c not in exclude]
-    blocked = await blocked_channels(session, tenant_id, tp)
+    facts = await repository.recipient_facts(session, tenant_id, tp.recipient.contact_id, _address_keys(tp),
+                                             tp.template_key, template_locale(tp.recipient.locale))
+    blocked = blocked_channels(tp, facts)
     accounts = await deps.accounts_of(session, tenant_id)
     reasons = [f"{c}: {blocked[c]}" for c in exclude if c in blocked] or [f"{c}: suppressed" for c in exclude]
     for channel in candidates:
@@ -72,10 +74,8 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
             reasons.append(f"{channel}: {blocked[channel]}")
             continue
         address = address_for(channel, tp.recipient.email, tp.recipient.phone) or ""
-        overrides = await template_repository.overrides_for(
-            session, tenant_id, tp.template_key, template_locale(tp.recipient.locale))
         try:
-            draft = deps.composer.draft(tenant_id, tp, channel, address, overrides)
+            draft = deps.composer.draft(tenant_id, tp, channel, address, facts.overrides)
         except OutreachError as exc:
             reasons.append(f"{channel}: {exc.field or 'template'} {exc.reason}")
             continue
@@ -85,23 +85,22 @@ async def queue_touchpoint(session: AsyncSession, deps: Deps, tenant_id: UUID, t
     await request_call(session, deps, tenant_id, tp, correlation_id, "; ".join(reasons), causation)
 
 
-async def blocked_channels(session: AsyncSession, tenant_id: UUID, tp: TouchpointDueV1) -> dict[str, str]:
+def blocked_channels(tp: TouchpointDueV1, facts: repository.RecipientFacts) -> dict[str, str]:
     """Why each sendable channel cannot be used for this recipient (missing, opted out, suppressed)."""
-    contact = await repository.get_contact(session, tenant_id, tp.recipient.contact_id)
-    opted_out = set(contact.opted_out_channels) if contact else set()
     blocked: dict[str, str] = {}
-    keys = []
     for channel in SENDABLE_CHANNELS:
-        address = address_for(channel, tp.recipient.email, tp.recipient.phone)
-        if not address:
+        if not address_for(channel, tp.recipient.email, tp.recipient.phone):
             blocked[channel] = f"no {channel} address"
-        elif channel in opted_out:
+        elif channel in facts.opted_out:
             blocked[channel] = "contact opted out or gave no consent"
-        else:
-            keys.append((tenant_id, channel, normalise_address(channel, address)))
-    for _, channel, _ in await repository.suppressed(session, keys):
-        blocked[channel] = "on the suppression list"
+        elif channel in facts.suppressed:
+            blocked[channel] = "on the suppression list"
     return blocked
+
+
+def _address_keys(tp: TouchpointDueV1) -> list[tuple[str, str]]:
+    found = ((c, address_for(c, tp.recipient.email, tp.recipient.phone)) for c in SENDABLE_CHANNELS)
+    return [(channel, normalise_address(channel, address)) for channel, address in found if address]
 
 
 def message_row(deps: Deps, tenant_id: UUID, tp: TouchpointDueV1, draft: Draft, correlation_id: UUID | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
+from yarl import URL
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Asm, Category, CustomArg, From, GroupId, Mail, ReplyTo, To
 
@@ -25,7 +26,7 @@ class SendGridProvider:
                  asm_group_id: int | None, reply_domain: str, timeout_s: float, pool: HttpPool | None = None) -> None:
         sdk = SendGridAPIClient(api_key=api_key, host=base_url.rstrip("/"))
         self._headers = {**sdk.client.request_headers, "Content-Type": "application/json"}
-        self._url = f"{sdk.host}/v3/mail/send"
+        self._url = URL(f"{sdk.host}/v3/mail/send")  # parsed once, not per message
         self._timeout = timeout(timeout_s)
         self._pool = pool or HttpPool()
         self._from = From(from_email, from_name)
@@ -47,7 +48,7 @@ class SendGridProvider:
         return mail
 
     async def send(self, message: Outgoing) -> str | None:
-        body = json.dumps(self.mail(message).get())
+        body = json.dumps(self.mail(message).get()).encode()
         try:
             async with self._pool.session().post(self._url, data=body, headers=self._headers,
                                                  timeout=self._timeout) as response:
