@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import PORTAL_LINK_SECRET, Stack, processes_of  # noqa: E402
 from rapport_shared.infra.naming import SERVICES  # noqa: E402
+from rapport_shared.testing.infra import TestInfra, create_slice, destroy_slice  # noqa: E402
 
 ADMIN_TOKEN = "dev-admin-token"
 
@@ -26,6 +27,21 @@ def artifacts(repo_root: Path, name: str) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def infra(repo_root: Path):
+    """The system tests' own slice (database and topic prefix), never the one the service suites share.
+
+    In a full run every suite's session-scoped fixtures live until the session ends, on the
+    session's one event loop: ingest's in-process outbox relay (its ``relay`` fixture) went
+    on draining the shared slice's ``ingest.outbox`` while the system tests ran, and took the
+    rows the relay-SIGKILL test was about to publish. Whatever a service suite leaves running
+    now acts on its own slice only.
+    """
+    slice_: TestInfra = create_slice(repo_root)
+    yield slice_
+    destroy_slice(slice_)
 
 
 @pytest.fixture

@@ -127,6 +127,11 @@ class Stack:
         self.stop(service, proc)
         return await self.start(service, proc, timeout=timeout, **previous.env)
 
+    async def restart_with(self, service: str, proc: str, *, timeout: float = 120.0, **env: str) -> Proc:
+        """Restart a process with only ``env`` on top of the stack's environment (earlier overrides dropped)."""
+        self.stop(service, proc)
+        return await self.start(service, proc, timeout=timeout, **env)
+
     def stop(self, service: str, proc: str) -> None:
         popen = self.procs[(service, proc)].popen
         if popen.poll() is None:

@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from harness import SliceDb, Stack, destroy_private_slice, eventually, private_slice
+from harness import SliceDb, eventually
 from harness.erp import Erp
 from harness.kafka import read_all
 from rapport_shared.bus import codec
@@ -31,31 +31,9 @@ READ_MODELS = ("scheduler", "portal")
 WAITING = "SELECT count(*) FROM ingest.outbox WHERE convert_from(value, 'UTF8') LIKE :t"
 
 
-WORKERS = [("ingest", "api"), ("scheduler", "consumer"), ("portal-api", "consumer")]
-
-
-@pytest.fixture
-async def own_stack(infra, repo_root, log_dir):
-    """A database and topics of its own, so no other process can drain the outbox this test watches."""
-    slice_ = await private_slice(repo_root, infra.admin_url, infra.bootstrap)
-    stack = Stack(slice_, log_dir)
-    try:
-        stack.migrate("ingest", "scheduler", "portal-api")
-        for service, proc in WORKERS:
-            stack.spawn(service, proc)
-        await stack.wait_ready("ingest", timeout=240)
-        for service, proc in WORKERS[1:]:
-            await stack.wait_log(service, proc, "partitions assigned", timeout=240)
-        yield stack
-    finally:
-        stack.stop_all()
-        await destroy_private_slice(slice_)
-
-
-async def test_relay_sigkill_loses_and_doubles_nothing(own_stack):
-    stack = own_stack
-    infra = stack.infra
+async def test_relay_sigkill_loses_and_doubles_nothing(stack, infra):
     db = SliceDb(infra)
+    stack.stop("ingest", "relay")
     tenant, numbers = await _post_invoices(stack)
     waiting = await db.scalar(WAITING, t=f"%{tenant}%")
     assert waiting >= INVOICES + 2, "the outbox rows should be committed and waiting for the relay"
@@ -73,6 +51,7 @@ async def test_relay_sigkill_loses_and_doubles_nothing(own_stack):
         assert await _numbers(db, schema, tenant) == numbers, f"{schema} lost or doubled an invoice"
     await _count_copies_on_the_topic(infra, db, tenant)
     await db.close()
+    await stack.restart_with("ingest", "relay")
 
 
 async def _post_invoices(stack) -> tuple[str, list[str]]:
