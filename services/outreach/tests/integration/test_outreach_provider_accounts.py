@@ -1,7 +1,9 @@
 """A tenant's own provider account (admin API): used for its messages only, its secrets never shown or logged."""
 from __future__ import annotations
 
+import json
 import logging
+import time
 import uuid
 
 import pytest
@@ -80,6 +82,33 @@ async def test_saving_without_secrets_keeps_them_and_deleting_falls_back_to_the_
     second = await _send_one(sessions, deps, sender, tenant, make_touchpoint, make_envelope)
     assert second.state == "sent" and sendgrid_fake.accepted[-1]["message_id"] == str(second.id)
     assert (await client.delete("/v1/provider-accounts/email", headers=headers)).status_code == 404
+
+
+async def test_event_webhook_of_a_tenants_own_account_is_verified_with_its_key_and_touches_only_its_messages(
+        sessions, deps, sender, client, tenant_sendgrid, webhook_key, make_touchpoint, make_envelope) -> None:
+    own_key, tenant, other = type(webhook_key)(), uuid.uuid4(), uuid.uuid4()  # a key pair of the tenant's own
+    await client.put("/v1/provider-accounts/email", headers={"X-Tenant-Id": str(tenant)}, json={
+        "provider": "sendgrid", "settings": {"base_url": tenant_sendgrid.url, "webhook_public_key": own_key.public_b64},
+        "secrets": {"api_key": TENANT_SECRET}})
+    mine = await _send_one(sessions, deps, sender, tenant, make_touchpoint, make_envelope)
+    theirs = await _send_one(sessions, deps, sender, other, make_touchpoint, make_envelope)
+    now = str(int(time.time()))
+    payload = json.dumps([{"event": "delivered", "timestamp": int(now), "sg_event_id": f"own-{m.id}",
+                           "rapport_message_id": str(m.id)} for m in (mine, theirs)])
+
+    def signed(key) -> dict:
+        return {"X-Twilio-Email-Event-Webhook-Signature": key.sign(now, payload),
+                "X-Twilio-Email-Event-Webhook-Timestamp": now, "Content-Type": "application/json"}
+
+    assert (await client.post("/webhooks/sendgrid/events", content=payload, headers=signed(own_key))).status_code == 403
+    wrong = await client.post(f"/webhooks/sendgrid/events?tenant={tenant}", content=payload, headers=signed(webhook_key))
+    assert wrong.status_code == 403
+    answer = await client.post(f"/webhooks/sendgrid/events?tenant={tenant}", content=payload, headers=signed(own_key))
+    assert answer.json() == {"received": 2, "applied": 1}
+    async with sessions() as session:
+        states = dict((await session.execute(select(messages.c.id, messages.c.state)
+                                             .where(messages.c.id.in_([mine.id, theirs.id])))).all())
+    assert states == {mine.id: "delivered", theirs.id: "sent"}
 
 
 @pytest.mark.parametrize("channel,body,field", [

@@ -22,7 +22,8 @@ class Shape:
 
 
 SHAPES = {
-    "sendgrid": Shape((), ("base_url", "from_email", "from_name", "asm_group_id", "reply_domain"), ("api_key",)),
+    "sendgrid": Shape((), ("base_url", "from_email", "from_name", "asm_group_id", "reply_domain",
+                           "webhook_public_key"), ("api_key",)),
     "twilio": Shape(("account_sid", "messaging_service_sid"), ("base_url",), ("auth_token",)),
     "twilio_voice": Shape(("account_sid", "from_number"), ("base_url",), ("auth_token",)),
     "smtp": Shape(("host",), ("port", "username", "starttls", "from_email", "from_name"), (), ("password",)),

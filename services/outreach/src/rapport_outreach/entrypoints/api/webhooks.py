@@ -31,10 +31,16 @@ MAX_SKEW_S = 600
 
 
 @router.post("/sendgrid/events")
-async def sendgrid_events(request: Request) -> dict:
+async def sendgrid_events(request: Request, tenant: UUID | None = None) -> dict:
+    """``?tenant=`` for a tenant's own SendGrid account: its key verifies, and only its messages change."""
     app = request.app.state
     raw = (await request.body()).decode("utf-8", errors="replace")
-    _verify_sendgrid(app.settings.sendgrid_webhook_public_key, raw, request, app.deps.clock.now())
+    key = app.settings.sendgrid_webhook_public_key
+    if tenant is not None:
+        async with app.sessions() as session:
+            account = (await app.deps.accounts.refresh(session, [tenant]))[tenant].get("email")
+        key = account.settings.get("webhook_public_key", "") if account and account.provider == "sendgrid" else ""
+    _verify_sendgrid(key, raw, request, app.deps.clock.now())
     try:
         events = json.loads(raw)
         assert isinstance(events, list)
@@ -43,7 +49,7 @@ async def sendgrid_events(request: Request) -> dict:
     applied = 0
     async with app.sessions() as session, session.begin():
         for event in events:
-            applied += await _apply_sendgrid(session, app.deps, event)
+            applied += await _apply_sendgrid(session, app.deps, event, tenant)
     return {"received": len(events), "applied": applied}
 
 
@@ -64,14 +70,16 @@ def _verify_sendgrid(public_key: str, raw: str, request: Request, now: datetime)
                        field=EventWebhookHeader.SIGNATURE)
 
 
-async def _apply_sendgrid(session, deps, event: dict) -> int:  # noqa: ANN001
+async def _apply_sendgrid(session, deps, event: dict, tenant: UUID | None) -> int:  # noqa: ANN001
+    if not isinstance(event, dict):
+        return 0
     kind = SENDGRID_KINDS.get(str(event.get("event")))
     try:
         message_id = UUID(str(event.get("rapport_message_id")))
     except ValueError:
         return 0  # not one of ours (or an event without our custom args)
     row = await repository.get_message(session, message_id)
-    if kind is None or row is None:
+    if kind is None or row is None or (tenant is not None and row.tenant_id != tenant):
         return 0
     occurred = datetime.fromtimestamp(int(event.get("timestamp") or deps.clock.now().timestamp()), tz=timezone.utc)
     hard = not (kind == "bounced" and event.get("type") == "blocked")
