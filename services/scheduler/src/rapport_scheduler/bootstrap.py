@@ -20,7 +20,7 @@ from rapport_shared.web import Readiness, error_body, install_common
 
 from rapport_scheduler.config import Settings
 from rapport_scheduler.domain.errors import SchedulerError
-from rapport_scheduler.entrypoints.api import admin, policies, workspace
+from rapport_scheduler.entrypoints.api import admin, policies, settings as settings_api, workspace
 from rapport_scheduler.service_layer.bus import EventBus
 from rapport_scheduler.service_layer.planning import Planner
 from rapport_scheduler.service_layer.ticker import Ticker
@@ -75,7 +75,7 @@ def create_app(settings: Settings, base_clock: Clock | None = None) -> FastAPI:
         errors = [{"field": exc.field, "reason": exc.reason}] if exc.field else []
         return JSONResponse(error_body(str(exc), errors), status_code=exc.status)
 
-    for module in (policies, admin, workspace):
+    for module in (policies, admin, settings_api, workspace):
         app.include_router(module.router)
     return app
 

@@ -1,6 +1,7 @@
 """The HTTP API in-process against real Postgres: policies, bad input, admin clock, workspace."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -143,6 +144,13 @@ async def test_hold_and_reassignment(sched_http, db, feed, company):
     assert (await db.rows("SELECT collector FROM scheduler.customers WHERE customer_id = :c", c=other))[0][0] == "Sam"
     await sched_http.put(f"/v1/customers/{other}/collector", json={"collector": "Lee"}, headers=h)
     assert (await db.rows("SELECT collector FROM scheduler.customers WHERE customer_id = :c", c=other))[0][0] == "Lee"
+    # A later ERP upsert updates the customer but never undoes the manual assignment.
+    erp = events[0].payload().model_copy(update={"version": 2, "name": "Renamed Ltd", "collector_name": "Erin",
+                                                 "collector_email": "erin@example.com"})
+    await feed(company.event(erp, other))
+    row = (await db.rows("SELECT name, collector, collector_email FROM scheduler.customers WHERE customer_id = :c",
+                         c=other))[0]
+    assert (row.name, row.collector, row.collector_email) == ("Renamed Ltd", "Lee", None)
     bad = await sched_http.put(f"/v1/customers/{cid}/override", json={"policy_id": str(uuid.uuid4())}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "policy_id"
 
@@ -175,6 +183,11 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "plan_id"
     kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
     assert "plan_review" not in kinds
+    cases = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.case_status_changed.v1' "
+                          "AND key = :k ORDER BY id", k=f"{company.tenant_id}:{cid}".encode())
+    statuses = [(d["case_id"], d["kind"], d["status"]) for d in (json.loads(r.value)["data"] for r in cases)]
+    # the portal matches case events to its request by id
+    assert statuses == [(str(request.request_id), "payment_plan", "open"), (str(request.request_id), "payment_plan", "approved")]
     topics = TopicNames(sched_settings.topic_prefix)
     ticker = Ticker(make_session_factory(db.engine), Planner(topics))
     try:
@@ -185,3 +198,31 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
         await db.advance(timedelta(days=-3))
     sent = await db.rows("SELECT template_key FROM scheduler.touchpoints WHERE customer_id = :c ORDER BY send_day", c=cid)
     assert [r.template_key for r in sent] == ["overdue_gentle", "plan_instalment"]
+
+
+async def test_tenant_quiet_hours_are_validated_and_shape_the_touchpoint(sched_http, db, feed, company):
+    from datetime import time, timezone
+
+    h = company.headers
+    daytime = await sched_http.put("/v1/settings/quiet-hours", json={"start": "08:00", "end": "18:00"}, headers=h)
+    assert daytime.status_code == 422 and daytime.json()["errors"][0]["field"] == "quiet_hours.end"
+    malformed = await sched_http.put("/v1/settings/quiet-hours", json={"start": "25:00", "end": "07:00"}, headers=h)
+    assert malformed.status_code == 422 and "start" in malformed.json()["errors"][0]["field"]
+    assert (await sched_http.get("/v1/settings/quiet-hours", headers=h)).json()["source"] == "default"
+    saved = await sched_http.put("/v1/settings/quiet-hours", json={"start": "20:00", "end": "07:00"}, headers=h)
+    assert saved.status_code == 200
+    assert (await sched_http.get("/v1/settings/quiet-hours", headers=h)).json() == {
+        "quiet_hours": {"start": "20:00:00", "end": "07:00:00"}, "source": "tenant"}
+    policy = {"name": "Quiet in the day?", "priority": 3, "steps": [
+        {"offset_days": 0, "channel": "email", "template_key": "due_today"}], "quiet_hours": {"start": "09:00", "end": "17:00"}}
+    rejected = await sched_http.post("/v1/policies", json=policy, headers=h)
+    assert rejected.status_code == 422 and rejected.json()["errors"][0]["field"] == "quiet_hours.end"
+    today = (await db.now()).date()
+    cid, events = company.customer(tz="UTC")
+    await feed(*events, company.invoice(cid, today - timedelta(days=8))[1])
+    sent = await db.rows("SELECT send_not_after FROM scheduler.touchpoints WHERE customer_id = :c", c=cid)
+    assert [r.send_not_after.astimezone(timezone.utc).time() for r in sent] == [time(20, 0)]
+    rows = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.touchpoint.due.v1' AND key = :k",
+                         k=f"{company.tenant_id}:{cid}".encode())
+    data = json.loads(rows[0].value)["data"]
+    assert (data["quiet_hours_start"], data["quiet_hours_end"]) == ("20:00:00", "07:00:00")

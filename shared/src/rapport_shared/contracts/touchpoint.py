@@ -1,7 +1,7 @@
 """Topic ``touchpoint`` (emitted by scheduler): a consolidated message that is due now."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -87,3 +87,6 @@ class TouchpointDueV1(EventPayload):
         description="the scheduler's time-travel offset when it decided (0 in production); outreach "
         "shifts the send window by it so a demo's advanced clock and real sending agree",
     )
+    quiet_hours_start: time | None = Field(
+        None, description="local time (recipient's zone) from which nothing is sent until quiet_hours_end")
+    quiet_hours_end: time | None = Field(None, description="local time the quiet hours end (next morning)")

@@ -8,7 +8,7 @@ until one changes.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -38,7 +38,7 @@ stamps AS (
   SELECT p.tenant_id, count(*) AS n FROM scheduler.policies p
   WHERE p.tenant_id IN (SELECT DISTINCT tenant_id FROM keys) GROUP BY p.tenant_id)
 SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, k.cause_id AS k_cause, k.correlation_id AS k_correlation,
-  coalesce(s.n, 0) AS policy_stamp,
+  coalesce(s.n, 0) AS policy_stamp, ts.quiet_start AS k_quiet_start, ts.quiet_end AS k_quiet_end,
   (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset, c.*,
   (SELECT json_agg(json_build_array(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale,
             x.time_zone, x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out, x.active)
@@ -55,6 +55,7 @@ SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, k.cause_id AS k_cau
 FROM keys k
 LEFT JOIN scheduler.customers c ON c.tenant_id = k.tenant_id AND c.customer_id = k.customer_id
 LEFT JOIN stamps s ON s.tenant_id = k.tenant_id
+LEFT JOIN scheduler.tenant_settings ts ON ts.tenant_id = k.tenant_id
 """
 
 CLAIM_AND_LOAD = text("WITH" + CLAIMED + BODY)
@@ -76,6 +77,7 @@ class Batch:
         self.causes: dict[Key, Cause] = {}
         self.portfolios: dict[Key, Portfolio] = {}
         self.stamps: dict[UUID, int] = {}
+        self.quiet_hours: dict[UUID, tuple[time, time]] = {}  # tenants that set their own
         self.clock_offset: float = 0.0
 
 
@@ -99,6 +101,8 @@ def _batch(rows: Any) -> Batch:
         if row.k_cause is not None:
             batch.causes[key] = Cause(row.k_cause, row.k_correlation or row.k_cause)
         batch.stamps[row.k_tenant] = row.policy_stamp
+        if row.k_quiet_start is not None:
+            batch.quiet_hours[row.k_tenant] = (row.k_quiet_start, row.k_quiet_end)
         batch.clock_offset = row.clock_offset or 0.0
         if row.customer_id is None:
             continue  # a timer without a customer row: nothing to decide, the timer goes idle

@@ -1,6 +1,6 @@
 """Tables of the ``scheduler`` schema (all SQL of this service lives in adapters/)."""
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, Float, Index, Integer, Numeric, Table, Text, UniqueConstraint, text,
+    BigInteger, Boolean, Column, Date, Float, Index, Integer, Numeric, Table, Text, Time, UniqueConstraint, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, UUID
 
@@ -57,6 +57,8 @@ customers = Table(
     Column("replied_at", TS),
     Column("broken_promises", Integer, nullable=False, server_default="0"),
     Column("collector", Text), Column("collector_email", Text),
+    # Set by a manual reassignment: the ERP's later upserts no longer move the customer.
+    Column("collector_manual", Boolean, nullable=False, server_default="false"),
     Column("account_executive", Text), Column("customer_success", Text),
     Column("version", Integer, nullable=False, server_default="0"),
 )
@@ -103,6 +105,7 @@ plans = Table(
     Column("currency", Text, nullable=False),
     Column("instalments", JSONB, nullable=False),
     Column("status", Text, nullable=False),
+    Column("request_id", UUID(as_uuid=True)),  # the portal request: case events are keyed by it
     Index("ix_plans_customer", "tenant_id", "customer_id"),
 )
 
@@ -168,6 +171,14 @@ timeline = Table(
     Column("ref_id", UUID(as_uuid=True)),
     Column("author", Text),
     Index("ix_timeline_customer", "tenant_id", "customer_id", "at"),
+)
+
+tenant_settings = Table(
+    "tenant_settings", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("quiet_start", Time), Column("quiet_end", Time),  # both or neither
+    Column("updated_at", TS, nullable=False),
+    Column("updated_by", Text),
 )
 
 assignment_rules = Table(

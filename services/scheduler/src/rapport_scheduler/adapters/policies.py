@@ -72,8 +72,9 @@ REPLAN = text("""
 UPDATE scheduler.timers t
 SET due_at = w.wake
 FROM (SELECT i.tenant_id, i.customer_id,
-             min(i.due_date + ((SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
-                                WHERE o > coalesce(i.stage_offset, -1000000)) - CAST(:lead AS int)))::timestamp
+             min(i.due_date + (CASE WHEN i.stage_offset IS NULL THEN CAST(:first AS int)  -- most invoices: no step yet
+                                    ELSE (SELECT min(o) FROM unnest(CAST(:offsets AS int[])) AS o
+                                          WHERE o > i.stage_offset) END - CAST(:lead AS int)))::timestamp
                AT TIME ZONE min(c.time_zone) AS wake
       FROM scheduler.invoices i
       JOIN scheduler.customers c ON c.tenant_id = i.tenant_id AND c.customer_id = i.customer_id
@@ -96,5 +97,5 @@ async def replan(session: AsyncSession, tenant_id: UUID, policy: Policy) -> int:
     """
     offsets = [s.offset_days for s in policy.spec.steps]
     lead = max((a.days for a in policy.spec.accelerations), default=0)
-    args = {"tenant": tenant_id, "policy": policy.policy_id, "offsets": offsets, "lead": lead}
+    args = {"tenant": tenant_id, "policy": policy.policy_id, "offsets": offsets, "first": min(offsets), "lead": lead}
     return (await session.execute(REPLAN, args)).rowcount or 0

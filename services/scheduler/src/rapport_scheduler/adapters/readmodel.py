@@ -50,7 +50,16 @@ async def _upsert(session: Session, table, keys: list[str], row: dict[str, Any])
 
 
 async def upsert_customer(session: Session, row: dict[str, Any]) -> bool:
-    return await _upsert(session, orm.customers, ["tenant_id", "customer_id"], row)
+    """Newest snapshot wins, except a collector a person assigned by hand."""
+    c = orm.customers
+    statement = insert(c).values(**row)
+    changes = {k: statement.excluded[k] for k in row if k not in ("tenant_id", "customer_id")}
+    for column in ("collector", "collector_email"):
+        changes[column] = case((c.c.collector_manual, c.c[column]), else_=statement.excluded[column])
+    statement = statement.on_conflict_do_update(
+        index_elements=[c.c.tenant_id, c.c.customer_id], set_=changes, where=c.c.version <= statement.excluded.version,
+    ).returning(literal(1))
+    return (await session.execute(statement)).first() is not None
 
 
 async def upsert_contact(session: Session, row: dict[str, Any]) -> bool:

@@ -66,6 +66,16 @@ class SendCalendar:
         end = datetime.combine(day, self.closes, zone)
         return Window(max(start, local), end)
 
+    @classmethod
+    def quiet(cls, start: time, end: time) -> "SendCalendar":
+        """The calendar that sends between the end of one night's quiet hours and the start of the next."""
+        return _calendar(end, start)
+
     def contains(self, instant: datetime, tz: str, country: str | None) -> bool:
         local = instant.astimezone(_zone(tz))
         return self.is_business_day(local.date(), country) and self.opens <= local.time() <= self.closes
+
+
+@lru_cache(maxsize=64)
+def _calendar(opens: time, closes: time) -> SendCalendar:
+    return SendCalendar(opens, closes)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -29,6 +29,7 @@ class PlannedTouch:
     audience: list[str] = field(default_factory=list)
     promised_date: date | None = None
     instalment: tuple[date, Decimal] | None = None
+    quiet_hours: tuple[time, time] | None = None  # (start, end) the send window was cut by
 
     @property
     def total_open(self) -> Decimal:
@@ -71,6 +72,8 @@ def decide(customer: Customer, invoices: list[Invoice], plans: list[Plan], polic
     blocked = customer.last_message_on is not None and customer.last_message_on >= window.local_day
     if messages and not blocked:
         _touch(customer, messages, window, policy, decision)
+    if decision.touch is not None:
+        decision.touch.quiet_hours = (calendar.closes, calendar.opens)
     decision.wake_at = _wake(customer, invoices, plans, policy, decision, calendar, now, tz)
     return decision
 

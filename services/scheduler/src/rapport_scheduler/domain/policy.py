@@ -1,6 +1,7 @@
 """Dunning policies: which customers a policy covers and the steps it takes, relative to the due date."""
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from uuid import UUID, uuid5, NAMESPACE_URL
 
@@ -59,6 +60,13 @@ class NonResponder(_Value):
     call_task: bool = True
 
 
+class QuietHours(_Value):
+    """No message goes out from ``start`` (evening) until ``end`` (next morning), in the contact's time zone."""
+
+    start: time = time(17, 0)
+    end: time = time(9, 0)
+
+
 class PolicySpec(_Value):
     name: str = Field(min_length=1, max_length=200)
     priority: int | None = None
@@ -67,6 +75,7 @@ class PolicySpec(_Value):
     accelerations: list[Acceleration] = []
     non_responder: NonResponder | None = None
     promise_grace_days: int = Field(3, ge=0, le=60)
+    quiet_hours: QuietHours | None = None  # none: the tenant's quiet hours, else 17:00-09:00
 
 
 class Policy(_Value):
@@ -95,9 +104,21 @@ def check_spec(spec: PolicySpec) -> None:
         _check_tone(spec.non_responder.tone, "non_responder.tone")
     for index, rule in enumerate(spec.accelerations):
         _check_bands(rule.risk_bands, f"accelerations[{index}].risk_bands")
+    if spec.quiet_hours is not None:
+        check_quiet_hours(spec.quiet_hours, "quiet_hours")
     seg = spec.segment
     if seg.min_balance is not None and seg.max_balance is not None and seg.min_balance > seg.max_balance:
         raise InvalidPolicy("min_balance is above max_balance", "segment.min_balance")
+
+
+def check_quiet_hours(quiet: QuietHours, field: str) -> None:
+    """Quiet hours run overnight and leave at least an hour to send in."""
+    if quiet.end >= quiet.start:
+        raise InvalidPolicy(f"quiet hours run overnight: end ({quiet.end:%H:%M}) must be before start "
+                            f"({quiet.start:%H:%M})", f"{field}.end")
+    awake = (quiet.start.hour * 60 + quiet.start.minute) - (quiet.end.hour * 60 + quiet.end.minute)
+    if awake < 60:
+        raise InvalidPolicy("quiet hours leave less than an hour to send in", f"{field}.start")
 
 
 def _check_step(step: Step, where: str) -> None:

@@ -51,8 +51,10 @@ class Ctx:
         await self.note(customer_id, "task", f"{kind}: {reason}", task_id)
         return task_id
 
-    async def case(self, customer_id: UUID, kind: str, status: str, invoice_ids: list[UUID], **extra) -> UUID:
-        case_id = uuid4()
+    async def case(self, customer_id: UUID, kind: str, status: str, invoice_ids: list[UUID],
+                   case_id: UUID | None = None, **extra) -> UUID:
+        """A dispute/promise case; one the portal asked for takes the request's id, which the portal matches on."""
+        case_id = case_id or uuid4()
         await work_store.open_case(self.session, {
             "case_id": case_id, "tenant_id": self.tenant_id, "customer_id": customer_id, "kind": kind,
             "status": status, "invoice_ids": [str(i) for i in invoice_ids], "created_at": self.now,

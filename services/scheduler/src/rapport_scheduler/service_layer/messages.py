@@ -78,6 +78,8 @@ def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, pol
         instalment_amount=touch.instalment[1] if touch.instalment else None,
         internal_audience=touch.audience,
         clock_offset_seconds=_travelled(now),
+        quiet_hours_start=touch.quiet_hours[0] if touch.quiet_hours else None,
+        quiet_hours_end=touch.quiet_hours[1] if touch.quiet_hours else None,
     )
 
 

@@ -6,7 +6,7 @@ per table written (column arrays through ``unnest``), and a COPY for the outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -63,13 +63,21 @@ class Planner:
             policies = self._policies[pf.tenant_id][1]
             balance = pf.customer.open_balance(pf.invoices)
             policy = select_policy(policies, pf.customer, balance, pf.policy_override)
-            decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, self._calendar)
+            calendar = self._calendar_for(policy, batch.quiet_hours.get(pf.tenant_id))
+            decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, calendar)
             apply(decision, pf.customer, pf.invoices, pf.plans)
             self._record(writes, pf, policy, decision, now, batch.causes.get(key, cause))
         for key in batch.keys:
             writes.wakes.setdefault(key, None)
         await self._write(session, writes, now)
         return writes
+
+    def _calendar_for(self, policy: Policy, tenant_quiet: tuple[time, time] | None) -> SendCalendar:
+        """Quiet hours: the policy's, else the tenant's, else the default calendar's."""
+        quiet = policy.spec.quiet_hours
+        if quiet is not None:
+            return SendCalendar.quiet(quiet.start, quiet.end)
+        return SendCalendar.quiet(*tenant_quiet) if tenant_quiet else self._calendar
 
     async def _refresh_policies(self, session: AsyncSession, tenant_id: UUID, stamp: int) -> None:
         cached = self._policies.get(tenant_id)

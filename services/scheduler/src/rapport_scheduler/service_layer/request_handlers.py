@@ -14,7 +14,7 @@ from rapport_scheduler.service_layer.context import Ctx
 
 async def dispute_opened(ctx: Ctx, e: prc.DisputeOpenedV1) -> bool:
     await readmodel.update_invoices(ctx.session, ctx.tenant_id, [e.invoice_id], disputed=True)
-    await ctx.case(e.customer_id, "dispute", "open", [e.invoice_id])
+    await ctx.case(e.customer_id, "dispute", "open", [e.invoice_id], case_id=e.request_id)
     await ctx.task(e.customer_id, "dispute", f"dispute ({e.reason_code}): {e.comment or 'no comment'}", [e.invoice_id])
     await ctx.emit(messages.stage_changed(e.customer_id, e.invoice_id, "paused", None, paused="dispute"), e.customer_id)
     return True
@@ -24,7 +24,7 @@ async def promise_made(ctx: Ctx, e: prc.PromiseToPayMadeV1) -> bool:
     grace = await _grace_days(ctx, e.customer_id)
     until = e.promised_date + timedelta(days=grace)
     await readmodel.update_invoices(ctx.session, ctx.tenant_id, e.invoice_ids, promise_until=until)
-    await ctx.case(e.customer_id, "promise", "open", e.invoice_ids, promised_date=e.promised_date,
+    await ctx.case(e.customer_id, "promise", "open", e.invoice_ids, case_id=e.request_id, promised_date=e.promised_date,
                    amount=e.amount, currency=e.currency)
     await ctx.note(e.customer_id, "promise", f"promise to pay {e.amount} {e.currency} by {e.promised_date}", e.request_id)
     for invoice_id in e.invoice_ids:
@@ -46,13 +46,13 @@ async def plan_requested(ctx: Ctx, e: prc.PaymentPlanRequestedV1) -> bool:
     await store.insert_rows(ctx.session, store.orm.plans, [{
         "tenant_id": ctx.tenant_id, "plan_id": e.plan_id, "customer_id": e.customer_id,
         "invoice_ids": [str(i) for i in e.invoice_ids], "currency": e.currency,
-        "instalments": store.plan_instalments_json(plan), "status": status}])
+        "instalments": store.plan_instalments_json(plan), "status": status, "request_id": e.request_id}])
     if e.auto_approved:
         await readmodel.update_invoices(ctx.session, ctx.tenant_id, e.invoice_ids, plan_id=e.plan_id)
     else:
-        await ctx.task(e.customer_id, "plan_review", f"payment plan of {len(e.instalments)} instalments requested",
-                       e.invoice_ids)
-    await ctx.emit(messages.case_changed(e.plan_id, e.customer_id, "payment_plan", "approved" if e.auto_approved else "open",
+        await ctx.task(e.customer_id, "plan_review", f"payment plan {e.plan_id} of {len(e.instalments)} instalments "
+                       "requested: approve or reject it (POST /v1/plans/<plan_id>/decision)", e.invoice_ids)
+    await ctx.emit(messages.case_changed(e.request_id, e.customer_id, "payment_plan", "approved" if e.auto_approved else "open",
                                          list(e.invoice_ids), currency=e.currency,
                                          instalments=[{"due_date": i.due_date, "amount": i.amount} for i in e.instalments]),
                    e.customer_id)

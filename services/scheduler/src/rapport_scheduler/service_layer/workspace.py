@@ -99,7 +99,8 @@ async def set_tags(ctx: Ctx, invoice_id: UUID, tags: list[str]) -> None:
 
 async def reassign(ctx: Ctx, customer_id: UUID, collector: str, email: str | None) -> None:
     await _require_customer(ctx, customer_id)
-    await readmodel.update_customer(ctx.session, ctx.tenant_id, customer_id, collector=collector, collector_email=email)
+    await readmodel.update_customer(ctx.session, ctx.tenant_id, customer_id, collector=collector, collector_email=email,
+                                    collector_manual=True)
     await store.assign_open_tasks(ctx.session, ctx.tenant_id, customer_id, collector)
     await ctx.note(customer_id, "assignment", f"assigned to {collector}")
 
@@ -128,8 +129,9 @@ async def approve_plan(ctx: Ctx, planner: Planner, plan_id: UUID, approve: bool,
     await store.set_plan_status(ctx.session, plan_id, status)
     if approve:
         await readmodel.update_invoices(ctx.session, ctx.tenant_id, invoice_ids, plan_id=plan_id)
-    await ctx.emit(messages.case_changed(plan_id, plan.customer_id, "payment_plan", "approved" if approve else "rejected",
-                                         invoice_ids, note=note), plan.customer_id)
+    # The portal matches case events to its request by id, so the case is the request the plan came from.
+    await ctx.emit(messages.case_changed(plan.request_id or plan_id, plan.customer_id, "payment_plan",
+                                         "approved" if approve else "rejected", invoice_ids, note=note), plan.customer_id)
     for task_id in await store.close_customer_tasks(ctx.session, ctx.tenant_id, plan.customer_id, ("plan_review",), status, ctx.now):
         await ctx.emit(TaskClosedV1(task_id=task_id, customer_id=plan.customer_id, outcome=status, note=note), plan.customer_id)
     await ctx.note(plan.customer_id, "plan", f"payment plan {status}" + (f": {note}" if note else ""), plan_id)
