@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import hmac
+from typing import TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from rapport_shared.web import ApiError
 
@@ -11,6 +14,7 @@ from rapport_portal.domain.errors import Unauthorized
 from rapport_portal.service_layer import auth
 from rapport_portal.service_layer.context import Portal, Principal
 
+M = TypeVar("M", bound=BaseModel)
 COOKIE = "rapport_portal_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,3 +57,23 @@ async def require_admin(request: Request, portal: Portal = Depends(get_portal)) 
     presented = request.headers.get("x-admin-token", "")
     if not hmac.compare_digest(presented.encode(), request.app.state.settings.admin_token.encode()):
         raise ApiError(401, "admin token required", field="X-Admin-Token")
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate a hot route's query string with one pydantic model, by hand.
+
+    FastAPI's own query-model handling costs about twice as much per request; errors still
+    come out as the usual 422 naming ``query.<field>``.
+    """
+    try:
+        return model.model_validate(request.query_params)
+    except ValidationError as exc:
+        raise RequestValidationError([e | {"loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """The OpenAPI description of a query model, for routes that parse it with :func:`parse_query`."""
+    schema = model.model_json_schema()
+    return [{"name": name, "in": "query", "required": name in schema.get("required", ()),
+             "description": prop.get("description", ""), "schema": prop}
+            for name, prop in schema["properties"].items()]
