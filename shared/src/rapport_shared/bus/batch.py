@@ -169,7 +169,8 @@ class BatchProcessor:
         started = time.perf_counter()
         try:
             await self._handler(session, envelope)
-            await session.flush()  # before the identity map is cleared below, nothing pending may be lost
+            if session.new or session.dirty or session.deleted:
+                await session.flush()  # before the identity map is cleared below, nothing pending may be lost
             item.outcome = "handled"
         except Exception as exc:  # noqa: BLE001 - classified below
             if is_transient(exc):

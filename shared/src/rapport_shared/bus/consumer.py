@@ -168,16 +168,16 @@ class ConsumerRunner:
 
     def _account(self, items: list[Item]) -> None:
         self.batches += 1
+        counts: Counter[tuple[str, str]] = Counter((i.record.topic, i.outcome) for i in items)
+        for (topic, outcome), count in counts.items():
+            self.outcomes[outcome] += count
+            EVENTS_CONSUMED.labels(self._service, topic, outcome).inc(count)
+            if outcome == "dead_lettered":
+                EVENTS_DEAD_LETTERED.labels(self._service, topic).inc(count)
+        self.handled += counts_of(counts, "handled")
         for item in items:
-            topic = item.record.topic
-            self.outcomes[item.outcome] += 1
-            EVENTS_CONSUMED.labels(self._service, topic, item.outcome).inc()
-            if item.outcome == "dead_lettered":
-                EVENTS_DEAD_LETTERED.labels(self._service, topic).inc()
-            elif item.outcome == "handled":
-                self.handled += 1
             if item.envelope is not None:
-                HANDLER_LATENCY.labels(self._service, topic).observe(item.seconds)
+                HANDLER_LATENCY.labels(self._service, item.record.topic).observe(item.seconds)
 
     def _rewind(self, records: list[ConsumerRecord]) -> None:
         first: dict[TopicPartition, int] = {}
@@ -212,6 +212,10 @@ class ConsumerRunner:
                 continue
             position = await self._consumer.position(tp)
             CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
+
+def counts_of(counts: Counter[tuple[str, str]], outcome: str) -> int:
+    return sum(n for (_, o), n in counts.items() if o == outcome)
 
 
 def make_kafka_consumer(
