@@ -27,6 +27,7 @@ from rapport_outreach.service_layer.ports import AmbiguousSendError, PermanentSe
 from rapport_outreach.service_layer.resilience import CircuitBreaker, TokenBucket
 
 log = get_logger(__name__)
+FLUSH_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,23 @@ class Sender:
         claimed, accounts = await self._claim()
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(row, accounts.get(row.tenant_id)) for row in claimed))
+        calls = {asyncio.ensure_future(self._deliver(row, accounts.get(row.tenant_id))): row for row in claimed}
+        pending = set(calls)
+        while pending:
+            # Record what has been answered every FLUSH_S: one slow provider call does not leave the
+            # rest of the batch unrecorded (and uncertain after a crash) until it ends.
+            done, pending = await asyncio.wait(pending, timeout=FLUSH_S)
+            await self._record_all([(calls[call], call.result()) for call in done])
+        return len(claimed)
+
+    async def _record_all(self, answered: list[tuple]) -> None:
+        if not answered:
+            return
         async with self._sessions() as session, session.begin():
-            await self._record_sent(session, [(r, o) for r, o in zip(claimed, outcomes) if o.kind == "sent"])
-            for row, outcome in zip(claimed, outcomes):
+            await self._record_sent(session, [(r, o) for r, o in answered if o.kind == "sent"])
+            for row, outcome in answered:
                 if outcome.kind != "sent":
                     await self._record(session, row, outcome)
-        return len(claimed)
 
     async def _record_sent(self, session: AsyncSession, sent: list[tuple]) -> None:
         """The common case in bulk: three statements for the whole batch instead of three per message."""
