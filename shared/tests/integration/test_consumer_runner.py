@@ -178,3 +178,50 @@ async def test_poison_in_the_middle_of_a_batch_leaves_the_others_committed_exact
     await run_until(again, lambda: _at_least(h, 12))
     await dead.stop()
     assert again.outcomes == {"handled": 1}
+
+
+async def test_a_rebalance_mid_batch_loses_nothing_and_handles_nothing_twice(infra, scratch):
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    h = Harness(infra, scratch, f"g{uuid4().hex[:6]}", topic=f"reb{uuid4().hex[:6]}")
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(h.topic, 4, 1)])
+    await admin.close()
+    events = [issued(f"reb-{n}") for n in range(400)]
+    p = EventProducer(make_kafka_producer(infra.bootstrap), "test")
+    await p.start()
+    await p.publish_many((h.topic, codec.record_key(e), codec.encode(e)) for e in events)
+    await p.stop()
+
+    slow = h.handler
+
+    async def handler(session, envelope):
+        await asyncio.sleep(0.005)  # batches long enough for the second member to join mid-way
+        await slow(session, envelope)
+
+    h.handler = handler
+    first, dead_1 = await h.runner(batch_size=50)
+    task_1 = asyncio.create_task(first.run())
+    await _until(lambda: _at_least(h, 50))
+    second, dead_2 = await h.runner(batch_size=50)
+    task_2 = asyncio.create_task(second.run())
+    await _until(lambda: _at_least(h, len(events)), timeout=120)
+    for runner in (first, second):
+        runner.stop()
+    await asyncio.gather(task_1, task_2)
+    await dead_1.stop()
+    await dead_2.stop()
+    print(f"\nhandled: first member {first.outcomes}, second member {second.outcomes}")
+    assert await h.effects() == len(events)
+    assert await scratch.count("SELECT count(DISTINCT event_id) FROM {schema}.effects") == len(events)
+    # Anything fetched but not committed before the rebalance came again as a duplicate, never as a second effect.
+    assert first.outcomes["handled"] + second.outcomes["handled"] == len(events)
+
+
+async def _until(condition, timeout=60.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
