@@ -63,9 +63,20 @@ async def assign(session: AsyncSession, tenant_id: UUID, chosen: dict[UUID, Poli
         await session.execute(text("ANALYZE scheduler.customers"))
 
 
-async def customers_of(session: AsyncSession, tenant_id: UUID):
-    c = orm.customers
-    return (await session.execute(select(c).where(c.c.tenant_id == tenant_id))).all()
+SEGMENTS = text("""
+SELECT c.customer_id, c.country, c.region, c.industry, c.size, c.tags, c.risk_band, c.policy_override, c.policy_id,
+       c.policy_version, coalesce(b.balance, 0) AS balance
+FROM scheduler.customers c
+LEFT JOIN (SELECT customer_id, sum(open_amount) AS balance FROM scheduler.invoices
+           WHERE tenant_id = :t AND status IN ('open', 'partially_paid') GROUP BY customer_id) b
+  ON b.customer_id = c.customer_id
+WHERE c.tenant_id = :t
+""")
+
+
+async def segments_of(session: AsyncSession, tenant_id: UUID):
+    """What policy selection needs of every customer of a tenant (segment attributes, open balance), in one query."""
+    return (await session.execute(SEGMENTS, {"t": tenant_id})).all()
 
 
 REPLAN = text("""

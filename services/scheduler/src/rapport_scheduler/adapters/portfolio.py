@@ -1,12 +1,9 @@
 """A customer's portfolio as the engine sees it, and the small SQL helpers around it (all SQL here)."""
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_scheduler.adapters import orm
@@ -42,10 +39,3 @@ def plan_instalments_json(plan: Plan) -> list[dict[str, Any]]:
 async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(table.insert(), rows)
-
-
-async def open_balance_by_customer(session: AsyncSession, tenant_id: UUID) -> dict[UUID, Decimal]:
-    rows = await session.execute(text(
-        "SELECT customer_id, sum(open_amount) FROM scheduler.invoices "
-        "WHERE tenant_id = :t AND status IN ('open', 'partially_paid') GROUP BY customer_id"), {"t": tenant_id})
-    return defaultdict(Decimal, {r[0]: r[1] for r in rows})

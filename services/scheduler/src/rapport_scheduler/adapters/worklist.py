@@ -6,13 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_scheduler.adapters import orm
 
 
 async def open_case(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(orm.cases.insert().values(**row))
+    """A case keyed by the portal request it came from: the request delivered again opens nothing new."""
+    await session.execute(insert(orm.cases).values(**row).on_conflict_do_nothing(index_elements=[orm.cases.c.case_id]))
 
 
 async def close_cases(session: AsyncSession, tenant_id: UUID, customer_id: UUID, kind: str, status: str,

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_scheduler.adapters import policies as store, portfolio as pstore
-from rapport_scheduler.adapters.portfolio import _customer
+from rapport_scheduler.adapters import policies as store
 from rapport_scheduler.domain.errors import NotFound
+from rapport_scheduler.domain.model import Customer
 from rapport_scheduler.domain.policy import DEFAULT_POLICY, DEFAULT_POLICY_ID, Policy, PolicySpec, check_overlaps, check_spec
 from rapport_scheduler.domain.selection import select_policy
 
@@ -53,11 +52,11 @@ async def retire(session: AsyncSession, tenant_id: UUID, policy_id: UUID, now: d
 async def replan_tenant(session: AsyncSession, tenant_id: UUID, now: datetime) -> int:
     """Re-assign customers to policies, then re-plan their open invoices in set-based statements."""
     policies = await store.current(session, tenant_id)
-    balances = await pstore.open_balance_by_customer(session, tenant_id)
     chosen: dict[UUID, Policy] = {}
-    for row in await store.customers_of(session, tenant_id):
-        customer = _customer(row)
-        policy = select_policy(policies, customer, balances.get(row.customer_id, Decimal(0)), row.policy_override)
+    for row in await store.segments_of(session, tenant_id):
+        customer = Customer(row.customer_id, "", country=row.country, region=row.region, industry=row.industry,
+                            size=row.size, tags=list(row.tags or []), risk_band=row.risk_band)
+        policy = select_policy(policies, customer, row.balance, row.policy_override)
         if (row.policy_id, row.policy_version) != (policy.policy_id, policy.version):
             chosen[row.customer_id] = policy
     await store.assign(session, tenant_id, chosen)
