@@ -23,6 +23,7 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,11 +36,11 @@ POST_RATE = 200
 POST_SECONDS = max(5.0, 30.0 * SCALE)
 
 
-def write_ndjson(path: Path) -> None:
+def write_ndjson(path: Path, count: int = INVOICES) -> None:
     rng = random.Random(7)
     start = date(2025, 1, 1)
     with path.open("w") as out:
-        for i in range(INVOICES):
+        for i in range(count):
             issued = start + timedelta(days=rng.randrange(365))
             out.write(json.dumps({
                 "number": f"B-{i:08d}", "customer_external_id": f"CUST-{rng.randrange(CUSTOMERS):04d}",
@@ -79,7 +80,7 @@ async def raw_copy_rate(infra, path: Path) -> float:
     batch: list[tuple] = []
     with path.open("rb") as lines:
         for line in lines:
-            r = json.loads(line)
+            r = orjson.loads(line)
             batch.append((r["number"], r["customer_external_id"], date.fromisoformat(r["issue_date"]),
                           date.fromisoformat(r["due_date"]), r["currency"], Decimal(r["amount"]), r["terms"]))
             if len(batch) == CHUNK:
@@ -128,23 +129,60 @@ async def import_rate(infra, settings, tenant_id: UUID, path: Path) -> tuple[flo
     relay = subprocess.Popen([str(BIN / "rapport-ingest"), "relay"], env=infra.env(
         RAPPORT_RELAY_BATCH_SIZE="5000", RAPPORT_LOG_LEVEL="WARNING"), stdout=subprocess.DEVNULL)
     job_id = await _job(engine, tenant_id)
+    conn = await asyncpg.connect(pg_url(infra))
     try:
+        cpu = _CpuMeter(conn, relay.pid)
+        await cpu.start()
         started = time.perf_counter()
         with path.open("rb") as lines:
             await importer.run(job_id, tenant_id, "invoices", preset_for("native", "invoices"), parse_lines(lines, "ndjson"))
         committed = time.perf_counter() - started
         print(f"  (committed in {committed:.1f}s; waiting for the relay)", flush=True)
-        conn = await asyncpg.connect(pg_url(infra))
-        while await conn.fetchval("SELECT count(*) FROM ingest.outbox") > 0:
+        await cpu.report("to committed")
+        while await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ingest.outbox)"):
             await asyncio.sleep(0.2)
         published = time.perf_counter() - started
-        await conn.close()
+        await cpu.report("to published")
     finally:
+        await conn.close()
         relay.terminate()
         relay.wait(30)
         await engine.dispose()
     on_topic = await topic_count(infra, infra.topic("invoice"))
     return INVOICES / committed, INVOICES / published, on_topic
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of a local process, in seconds (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _CpuMeter:
+    """CPU spent per invoice by this process (the importer), the slice's Postgres backends and the relay:
+    figures the machine's other load does not distort, unlike the wall-clock rates."""
+
+    def __init__(self, conn, relay_pid: int) -> None:
+        self._conn, self._relay = conn, relay_pid
+
+    async def _backends(self) -> dict[int, float]:
+        pids = await self._conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {r["pid"]: _proc_cpu(r["pid"]) for r in pids}
+
+    async def start(self) -> None:
+        self._own, self._relay0, self._pg0 = time.process_time(), _proc_cpu(self._relay), await self._backends()
+
+    async def report(self, phase: str) -> None:
+        pg = sum(cpu - self._pg0.get(pid, 0.0) for pid, cpu in (await self._backends()).items())
+        own, relay = time.process_time() - self._own, _proc_cpu(self._relay) - self._relay0
+        total = own + pg + relay
+        print(f"  CPU per invoice {phase}: importer {1e6 * own / INVOICES:.1f} us, Postgres {1e6 * pg / INVOICES:.1f} us,"
+              f" relay {1e6 * relay / INVOICES:.1f} us = {1e6 * total / INVOICES:.1f} us"
+              f" -> at most {2 * INVOICES / total:,.0f} inv/s on 2 idle cores (broker not counted;"
+              f" importer + Postgres alone: {2 * INVOICES / (own + pg):,.0f} inv/s)", flush=True)
 
 
 async def _job(engine, tenant_id: UUID) -> UUID:
@@ -162,13 +200,14 @@ async def _job(engine, tenant_id: UUID) -> UUID:
 
 LOAD_SCRIPT = r"""
 import asyncio, json, sys, time, httpx
-url, key, rate, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+url, key, rate, seconds, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 async def one(http, i, out):
     body = {"number": f"P-{i:07d}", "customer_external_id": "CUST-0001", "issue_date": "2026-01-01",
             "due_date": "2026-01-31", "currency": "USD", "amount": "123.45"}
     t = time.perf_counter()
     try:
-        status = (await http.post("/v1/invoices", json=body)).status_code
+        call = http.post(path, json=body) if path.startswith("/v1") else http.get(path)
+        status = (await call).status_code
     except httpx.HTTPError:
         status = 0
     out.append((time.perf_counter() - t, status))
@@ -201,16 +240,22 @@ def post_latency(infra, key: str) -> dict:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, f"http://127.0.0.1:{port}", key, str(POST_RATE),
-                              str(POST_SECONDS)], capture_output=True, text=True, check=True).stdout
+        return {path: _load(port, key, path, api.pid) for path in ("/healthz", "/v1/invoices")}
     finally:
         api.terminate()
         api.wait(30)
+
+
+def _load(port: int, key: str, path: str, api_pid: int) -> dict:
+    """Open loop from a second process: requests leave on a fixed schedule whatever the answers do."""
+    api_cpu = _proc_cpu(api_pid)
+    out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, f"http://127.0.0.1:{port}", key, str(POST_RATE),
+                          str(POST_SECONDS), path], capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
     lat = sorted(result["latencies"])
-    ok = sum(1 for s in result["statuses"] if s == 201)
+    ok = sum(1 for s in result["statuses"] if s in (200, 201))
     return {"n": len(lat), "ok": ok, "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99) - 1],
-            "achieved": len(lat) / result["elapsed"]}
+            "achieved": len(lat) / result["elapsed"], "cpu": (_proc_cpu(api_pid) - api_cpu) / len(lat)}
 
 
 async def measure_import(infra, settings) -> tuple:
@@ -236,11 +281,85 @@ def main() -> None:
         print(f"ingest bench (scale {SCALE}: {INVOICES:,} invoices, chunks of {CHUNK:,})", flush=True)
         key, copy, committed, published, on_topic = asyncio.run(measure_import(infra, settings))
         report_import(copy, committed, published, on_topic)
-        post = post_latency(infra, key)
+        asyncio.run(report_stage_costs(infra, settings))
+        latencies = post_latency(infra, key)
     finally:
         destroy_slice(infra)
-    print(f"  POST /v1/invoices at {POST_RATE} req/s for {POST_SECONDS:.0f}s      p50 {post['p50'] * 1000:.1f} ms,"
-          f" p99 {post['p99'] * 1000:.1f} ms  ({post['ok']}/{post['n']} created, achieved {post['achieved']:.0f} req/s)")
+    for path, r in latencies.items():
+        print(f"  {'POST' if path.startswith('/v1') else 'GET '} {path:<14} at {POST_RATE} req/s for {POST_SECONDS:.0f}s"
+              f"  p50 {r['p50'] * 1000:6.1f} ms  p99 {r['p99'] * 1000:6.1f} ms   ({r['ok']}/{r['n']} ok,"
+              f" achieved {r['achieved']:.0f} req/s; API CPU {r['cpu'] * 1000:.2f} ms per request)")
+    post, health = latencies["/v1/invoices"], latencies["/healthz"]
+    print(f"  POST p99 / healthz p99 on the same worker: {post['p99'] / health['p99']:.1f}x", flush=True)
+
+
+STAGE_SAMPLE = min(INVOICES, 20_000)
+
+
+class _MeteredDriver:
+    """The asyncpg connection, counting this process's CPU in COPY and the backend's CPU in every call."""
+
+    def __init__(self, conn, backend_pid: int) -> None:
+        self._conn, self._pid = conn, backend_pid
+        self.copy_cpu = self.backend_cpu = 0.0
+
+    def _backend(self) -> float:  # 0 when Postgres runs on another machine
+        return _proc_cpu(self._pid)
+
+    def __getattr__(self, name):
+        method = getattr(self._conn, name)
+
+        async def metered(*args, **kwargs):
+            cpu, backend = time.process_time(), self._backend()
+            result = await method(*args, **kwargs)
+            if name in ("copy_records_to_table", "copy_to_table"):
+                self.copy_cpu += time.process_time() - cpu
+            self.backend_cpu += self._backend() - backend
+            return result
+        return metered
+
+
+async def report_stage_costs(infra, settings) -> None:
+    """CPU per row of each stage, run one after the other (no overlap) on a sample of the same rows."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from rapport_shared.db import make_engine
+    from rapport_shared.time import SystemClock
+
+    from rapport_ingest.bootstrap import make_outbox
+    from rapport_ingest.domain.presets import preset_for
+    from rapport_ingest.domain.rows import parse_lines
+    from rapport_ingest.service_layer.imports import _driver
+    from rapport_ingest.service_layer.invoice_import import InvoiceWriter, prepare
+    from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+    tenant_id, _ = await seed_tenant(infra)
+    engine = make_engine(settings.database_url, pool_size=1)
+    job_id = await _job(engine, tenant_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sample.ndjson"
+        write_ndjson(path, STAGE_SAMPLE)
+        cpu = time.process_time()
+        with path.open("rb") as lines:
+            records = list(parse_lines(lines, "ndjson"))
+    parse, cpu = time.process_time() - cpu, time.process_time()
+    prepared = prepare(records, preset_for("native", "invoices"))
+    validate = time.process_time() - cpu
+    async with engine.begin() as conn:
+        driver = await _driver(conn)
+        metered = _MeteredDriver(driver, await driver.fetchval("SELECT pg_backend_pid()"))
+        uow = UnitOfWork(AsyncSession(bind=conn), tenant_id, make_outbox(settings), SystemClock())
+        cpu = time.process_time()
+        await InvoiceWriter(tenant_id, job_id, infra.topic("invoice")).write(metered, uow, prepared, SystemClock().now())
+        write = time.process_time() - cpu
+    await engine.dispose()
+    per_row = {"parse NDJSON (orjson)": parse, "validate rows": validate,
+               "build ledger rows + events (+ COPY text)": write - metered.copy_cpu,
+               "COPY send + outbox binary encoding": metered.copy_cpu,
+               "Postgres backend (lookup + COPY x2)": metered.backend_cpu}
+    print(f"  CPU per row by stage ({STAGE_SAMPLE:,} rows, one stage after the other):")
+    for stage, seconds in per_row.items():
+        print(f"    {stage:<38} {1e6 * seconds / STAGE_SAMPLE:6.1f} us")
 
 
 def report_import(copy: float, committed: float, published: float, on_topic: int) -> None:
