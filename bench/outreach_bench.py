@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
