@@ -25,6 +25,11 @@ def _item(row: dict) -> OpenItem:
     return OpenItem(row["invoice_id"], row["number"], row["due_date"], row["currency"], row["open_amount"], row["status"])
 
 
+async def customer(portal: Portal, who: Principal) -> dict | None:
+    async with portal.reads() as session:
+        return await queries.customer(session, scope_of(who))
+
+
 async def summary(portal: Portal, who: Principal) -> tuple[dict | None, Summary]:
     async with portal.reads() as session:
         customer = await queries.customer(session, scope_of(who))

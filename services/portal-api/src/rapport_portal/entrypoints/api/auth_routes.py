@@ -52,6 +52,6 @@ async def logout(who: Principal = Depends(deps.principal), portal: Portal = Depe
 
 @router.get("/me")
 async def me(who: Principal = Depends(deps.principal), portal: Portal = Depends(deps.get_portal)) -> dict:
-    customer, _ = await views.summary(portal, who)
+    customer = await views.customer(portal, who)
     return {"tenant_id": str(who.tenant_id), "customer_id": str(who.customer_id), "contact_id": str(who.contact_id),
             "customer_name": customer["name"] if customer else None, "csrf_token": who.csrf_token}
