@@ -191,3 +191,64 @@ def serve_forever(kind: str, port: int) -> None:
     """Entry point for running a fake in its own process (benchmarks)."""
     fake = SendGridFake() if kind == "sendgrid" else TwilioFake()
     uvicorn.run(fake.app(), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
+
+
+class SmtpFake:
+    """A local SMTP server speaking just enough of RFC 5321 for a client to deliver mail.
+
+    ``answer_next("451")`` or ``("550")`` makes the next DATA fail with that code; every accepted
+    message is kept with its envelope sender and recipients.
+    """
+
+    def __init__(self) -> None:
+        self.accepted: list[dict] = []
+        self.script: deque = deque()
+        self.port = 0
+        self._server: asyncio.base_events.Server | None = None
+
+    def answer_next(self, *codes: str) -> None:
+        self.script.extend(codes)
+
+    async def __aenter__(self) -> "SmtpFake":
+        self._server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        envelope: dict = {"from": None, "to": []}
+        writer.write(b"220 smtp.fake ESMTP\r\n")
+        while line := (await reader.readline()).decode(errors="replace").rstrip("\r\n"):
+            verb = line.split(" ", 1)[0].upper().split(":")[0]
+            if verb in ("EHLO", "HELO"):
+                writer.write(b"250-smtp.fake\r\n250 8BITMIME\r\n")
+            elif verb == "MAIL":
+                envelope = {"from": line.split(":", 1)[1].split()[0], "to": []}  # parameters (BODY=...) dropped
+                writer.write(b"250 OK\r\n")
+            elif verb == "RCPT":
+                envelope["to"].append(line.split(":", 1)[1].strip())
+                writer.write(b"250 OK\r\n")
+            elif verb == "DATA":
+                writer.write(b"354 end with <CRLF>.<CRLF>\r\n")
+                await writer.drain()
+                writer.write(await self._data(reader, envelope))
+            elif verb == "QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            else:
+                writer.write(b"250 OK\r\n")
+            await writer.drain()
+        writer.close()
+
+    async def _data(self, reader: asyncio.StreamReader, envelope: dict) -> bytes:
+        lines = []
+        while (line := await reader.readline()) not in (b".\r\n", b""):
+            lines.append(line[1:] if line.startswith(b"..") else line)
+        code = self.script.popleft() if self.script else "250"
+        if code != "250":
+            return f"{code} refused by the fake\r\n".encode()
+        self.accepted.append({**envelope, "data": b"".join(lines)})
+        return b"250 queued\r\n"
