@@ -111,6 +111,21 @@ async def test_event_webhook_of_a_tenants_own_account_is_verified_with_its_key_a
     assert states == {mine.id: "delivered", theirs.id: "sent"}
 
 
+async def test_an_account_sealed_under_an_earlier_key_falls_back_to_the_defaults(sessions, deps) -> None:
+    from datetime import datetime, timezone
+
+    from rapport_outreach.adapters import account_repository
+    from rapport_outreach.adapters.secret_box import SecretBox
+    from rapport_outreach.domain.accounts import ProviderAccount
+
+    tenant = uuid.uuid4()
+    account = ProviderAccount(tenant, "email", "sendgrid", {}, {"api_key": TENANT_SECRET})
+    async with sessions() as session, session.begin():
+        await account_repository.save(session, SecretBox("an-earlier-key"), account, datetime.now(timezone.utc))
+    async with sessions() as session:
+        assert (await deps.accounts.refresh(session, [tenant])) == {tenant: {}}
+
+
 @pytest.mark.parametrize("channel,body,field", [
     ("email", {"provider": "twilio", "secrets": {"auth_token": "x"}}, "provider"),
     ("fax", {"provider": "sink"}, "channel"),

@@ -19,9 +19,9 @@ class SecretBox:
     def seal(self, secrets: dict[str, str]) -> str:
         return self._fernet.encrypt(json.dumps(secrets, sort_keys=True).encode()).decode()
 
-    def open(self, token: str) -> dict[str, str]:
+    def open(self, token: str) -> dict[str, str] | None:
+        """None when the secrets were sealed under another key (the key was changed): unusable."""
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken:
-            # Stored under another key: unusable, and the caller falls back to the process defaults.
-            return {}
+            return None

@@ -37,7 +37,10 @@ class ProviderRegistry:
         if account is not None and self.factory is not None:
             version = (account.instance_key, account.updated_at)
             if version not in self._built:  # a changed key gets a new client; nothing reuses the old one
-                self._built[version] = self.factory(account)
+                try:
+                    self._built[version] = self.factory(account)
+                except (KeyError, ValueError, TypeError):  # an account saved by an older, laxer version
+                    return self.resolve(name, channel, None)
             return account.instance_key, self._built[version]
         if name not in self.providers:  # the tenant's account was removed since queueing
             name = self.defaults.get(channel, "sink")
