@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import and_, case, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,33 @@ async def lock_customer(session: Session, tenant_id: UUID, customer_id: UUID) ->
         .on_conflict_do_update(index_elements=[t.c.tenant_id, t.c.customer_id], set_={"due_at": t.c.due_at})
         .returning(offset)
     )
+    return timedelta(seconds=result.scalar() or 0.0)
+
+
+CLAIM_CUSTOMER = text("""
+WITH clk AS (SELECT offset_seconds FROM scheduler.clock WHERE id = 1),
+placeholder AS (
+  INSERT INTO scheduler.customers (tenant_id, customer_id, name, version)
+  VALUES (:t, :c, '(unknown customer)', 0) ON CONFLICT DO NOTHING)
+INSERT INTO scheduler.timers AS m (tenant_id, customer_id, due_at, cause_id, correlation_id)
+VALUES (:t, :c, CASE WHEN :due THEN CAST(:wall AS timestamptz) + make_interval(secs => (SELECT offset_seconds FROM clk)) END,
+        :cause, :correlation)
+ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
+  due_at = CASE WHEN :due THEN excluded.due_at ELSE m.due_at END,
+  cause_id = CASE WHEN :due THEN excluded.cause_id ELSE m.cause_id END,
+  correlation_id = CASE WHEN :due THEN excluded.correlation_id ELSE m.correlation_id END
+RETURNING (SELECT offset_seconds FROM clk)
+""")
+
+
+async def claim_customer(session: Session, tenant_id: UUID, customer_id: UUID, wall: datetime, due: bool,
+                         cause_id: UUID, correlation_id: UUID) -> timedelta:
+    """What an event needs first, in one statement: the customer's timer row lock (the ticker's order, so
+    no deadlocks), a placeholder customer if the event came before it (different topics), the clock's
+    offset, and — when the event can change the plan — the timer made due now with the event as cause."""
+    result = await session.execute(CLAIM_CUSTOMER, {"t": tenant_id, "c": customer_id, "wall": wall, "due": due,
+                                                    "cause": cause_id if due else None,
+                                                    "correlation": correlation_id if due else None})
     return timedelta(seconds=result.scalar() or 0.0)
 
 
@@ -74,14 +101,6 @@ async def customer_exists(session: Session, tenant_id: UUID, customer_id: UUID) 
     c = orm.customers
     found = await session.execute(select(literal(1)).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id))
     return found.first() is not None
-
-
-async def ensure_customer(session: Session, tenant_id: UUID, customer_id: UUID) -> None:
-    """An invoice may arrive before its customer (different topics): keep a placeholder."""
-    await session.execute(
-        insert(orm.customers).values(tenant_id=tenant_id, customer_id=customer_id, name="(unknown customer)", version=0)
-        .on_conflict_do_nothing()
-    )
 
 
 async def apply_allocation(session: Session, tenant_id: UUID, invoice_id: UUID, amount: Decimal) -> None:

@@ -15,6 +15,8 @@ from rapport_scheduler.service_layer.context import Ctx
 from rapport_scheduler.service_layer.planning import Planner
 
 HANDLERS = {**ledger_handlers.HANDLERS, **request_handlers.HANDLERS}
+# Events that never change what the customer should hear (their handlers return False): no decision for them.
+NO_DECISION = ledger_handlers.NO_DECISION | request_handlers.NO_DECISION
 
 
 class EventBus:
@@ -30,10 +32,13 @@ class EventBus:
         customer_id: UUID | None = getattr(payload, "customer_id", None)
         if handler is None or customer_id is None:
             return  # an event the scheduler has no use for (opens, clicks, magic links...)
-        now = self.base_clock.now() + await readmodel.lock_customer(session, envelope.tenant_id, customer_id)
+        # The decision itself is the ticker's: it claims every due customer in batches, re-reads the
+        # committed state under the same row lock and emits with this event as the cause.
+        wall = self.base_clock.now()
+        due = type(payload) not in NO_DECISION
+        now = wall + await readmodel.claim_customer(session, envelope.tenant_id, customer_id, wall, due, envelope.id,
+                                                    envelope.correlation_id)
         ctx = Ctx(session, self.outbox, envelope.tenant_id, now, envelope)
-        if await handler(ctx, payload):
-            # The decision itself is the ticker's: it claims every due customer in batches, re-reads the
-            # committed state under the same row lock and emits with this event as the cause.
+        if await handler(ctx, payload) and not due:  # a handler that asks for a decision its type rarely needs
             await readmodel.mark_due(session, envelope.tenant_id, customer_id, now, envelope.id,
                                      envelope.correlation_id)

@@ -1,6 +1,7 @@
 """Handlers for the ledger's events (customers, contacts, invoices, payments) and scores.
 
-Each returns True when the customer's plan must be re-decided at once.
+Each returns True when the customer's plan must be re-decided at once. The bus has already locked the
+customer's timer and created a placeholder customer if the event came before the customer's own.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ async def customer_upserted(ctx: Ctx, e: cc.CustomerUpsertedV1) -> bool:
 
 
 async def contact_upserted(ctx: Ctx, e: cc.ContactUpsertedV1) -> bool:
-    await readmodel.ensure_customer(ctx.session, ctx.tenant_id, e.customer_id)
     await readmodel.upsert_contact(ctx.session, {
         "tenant_id": ctx.tenant_id, "contact_id": e.contact_id, "customer_id": e.customer_id, "name": e.name,
         "email": e.email, "phone": e.phone, "preferred_channel": e.preferred_channel, "locale": e.locale,
@@ -38,7 +38,6 @@ async def contact_upserted(ctx: Ctx, e: cc.ContactUpsertedV1) -> bool:
 
 
 async def invoice_changed(ctx: Ctx, e: ic.InvoiceState) -> bool:
-    await readmodel.ensure_customer(ctx.session, ctx.tenant_id, e.customer_id)
     applied = await readmodel.upsert_invoice(ctx.session, {
         "tenant_id": ctx.tenant_id, "invoice_id": e.invoice_id, "customer_id": e.customer_id, "number": e.number,
         "issue_date": e.issue_date, "due_date": e.due_date, "currency": e.currency,
@@ -65,7 +64,6 @@ async def credit_note(ctx: Ctx, e: ic.CreditNoteIssuedV1) -> bool:
 async def payment_received(ctx: Ctx, e: pc.PaymentReceivedV1) -> bool:
     if e.customer_id is None:
         return False  # unapplied cash of an unknown customer: ingest's review queue, not ours
-    await readmodel.ensure_customer(ctx.session, ctx.tenant_id, e.customer_id)
     for allocation in e.allocations:
         await readmodel.apply_allocation(ctx.session, ctx.tenant_id, allocation.invoice_id, allocation.amount)
     numbers = ", ".join(a.invoice_number for a in e.allocations) or "unapplied"
@@ -85,7 +83,6 @@ async def payment_reversed(ctx: Ctx, e: pc.PaymentReversedV1) -> bool:
 
 
 async def customer_scored(ctx: Ctx, e: sc.CustomerScoredV1) -> bool:
-    await readmodel.ensure_customer(ctx.session, ctx.tenant_id, e.customer_id)
     await readmodel.update_customer(ctx.session, ctx.tenant_id, e.customer_id, risk_band=e.risk_band)
     return True
 
@@ -101,3 +98,5 @@ HANDLERS = {
     pc.PaymentReversedV1: payment_reversed,
     sc.CustomerScoredV1: customer_scored,
 }
+
+NO_DECISION = frozenset({ic.CreditNoteIssuedV1})

@@ -134,3 +134,6 @@ HANDLERS = {
     oc.MessageBouncedV1: bounced, oc.MessageUncertainV1: uncertain, oc.MessageFailedV1: failed,
     oc.CallTaskRequestedV1: call_requested,
 }
+
+NO_DECISION = frozenset({prc.CallbackRequestedV1, prc.CreditApplicationRequestedV1, prc.PaymentInitiatedV1,
+                         oc.MessageSentV1, oc.MessageUncertainV1, oc.MessageFailedV1, oc.CallTaskRequestedV1})
