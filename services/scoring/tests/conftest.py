@@ -1,6 +1,7 @@
 """Scoring test fixtures: the migrated ``scoring`` schema of the run's slice, and event builders."""
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -17,7 +18,10 @@ from rapport_shared.db import make_engine, make_session_factory
 from rapport_shared.migrations import upgrade_head
 
 # OpenMP threads spin while waiting for each other; on a shared 2-core machine that makes the
-# small fits of these tests minutes slower than one thread each.
+# small fits of these tests minutes slower than one thread each. The variable reaches worker
+# threads (training runs in one) and the service processes the tests start; the call covers a
+# runtime already loaded.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 threadpool_limits(1)
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 

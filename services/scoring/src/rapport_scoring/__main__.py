@@ -88,7 +88,7 @@ def evaluate(
     data = data or root.parent / "shared" / "data" / "invoice_payments_train.csv"
     try:
         result = eval_cli.run_offline(data) if offline else eval_cli.run(root, data, keep=keep, timeout=timeout, bulk=not per_record)
-    except (eval_cli.IngestUnavailable, FileNotFoundError, TimeoutError) as exc:
+    except (eval_cli.IngestUnavailable, eval_cli.ServiceDied, FileNotFoundError, TimeoutError) as exc:
         typer.echo(f"evaluation failed: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(eval_cli.render(result))

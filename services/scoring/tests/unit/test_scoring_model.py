@@ -31,3 +31,20 @@ def test_quantiles_are_ordered_and_probabilities_bounded():
     p = model.late_probability(x)
     assert np.all(q[:, 0] <= q[:, 1]) and np.all(q[:, 1] <= q[:, 2])
     assert np.all((p > 0) & (p < 1))
+
+
+def test_conformal_widening_by_hand():
+    from rapport_scoring.domain.model import conformal_widening
+
+    q = np.asarray([[10.0, 20.0, 30.0]] * 5)
+    actual = np.asarray([5.0, 15.0, 25.0, 34.0, 40.0])
+    # scores: 5, -5, -5, 4, 10; level ceil(6 * 0.8) / 5 = 1.0 -> the largest score
+    assert conformal_widening(q, actual) == 10.0
+    # with 80 % coverage of 9 outcomes: ceil(10 * 0.8) = 8th smallest score
+    actual = np.asarray([11, 12, 13, 14, 15, 16, 31, 32, 45], dtype=float)
+    assert conformal_widening(np.asarray([[10.0, 20.0, 30.0]] * 9), actual) == 2.0
+
+
+def test_widened_intervals_cover_about_80_percent_of_the_test_set():
+    _, report = run_evaluation(synthetic.ledger(120, 24, seed=11))
+    assert 0.7 <= report["interval_coverage_p10_p90"] <= 0.92

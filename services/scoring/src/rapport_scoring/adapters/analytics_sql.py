@@ -31,12 +31,18 @@ GROUP BY 1, 2 ORDER BY total DESC LIMIT :limit
 """
 
 
+# Tenant and currency totals read the per-due-date rollup (a row per day, not per invoice).
+_ROLLUP_SOURCE = f"(SELECT due_date, currency, open_amount FROM {S}.open_by_due WHERE tenant_id = :tenant) i"
+
+
 async def aging(session: AsyncSession, tenant_id: UUID, by: str, as_of: date, limit: int) -> list[dict]:
     """Open amounts by bucket; a bucket's edges are days past due (30 is 1-30, 31 is 31-60)."""
     key, join = GROUPS[by]
     cutoffs = {f"d{n}": as_of - timedelta(days=n) for n in (0, 30, 60, 90, 120)}
-    result = await session.execute(text(_AGING.format(key=key, join=join)),
-                                   {"tenant": tenant_id, "limit": limit, **cutoffs})
+    sql = _AGING.format(key=key, join=join)
+    if by in ("tenant", "currency"):
+        sql = sql.replace(f"{S}.invoices i", _ROLLUP_SOURCE).replace("i.tenant_id = :tenant AND ", "")
+    result = await session.execute(text(sql), {"tenant": tenant_id, "limit": limit, **cutoffs})
     return [dict(r) for r in result.mappings()]
 
 
@@ -44,13 +50,13 @@ _RECEIVABLES = f"""
 SELECT i.currency,
   coalesce(sum(i.open_amount), 0) AS receivables,
   coalesce(sum(i.open_amount) FILTER (WHERE i.due_date >= :as_of), 0) AS current_receivables
-FROM {S}.invoices i WHERE i.tenant_id = :tenant AND i.open_amount > 0 GROUP BY 1
+FROM {S}.open_by_due i WHERE i.tenant_id = :tenant AND i.open_amount > 0 GROUP BY 1
 """
 
 _MONTHLY_SALES = f"""
-SELECT i.currency, date_trunc('month', i.issue_date)::date AS month, sum(i.amount_total) AS sales,
-  coalesce(sum(i.amount_total) FILTER (WHERE i.issue_date >= :period_start), 0) AS period_sales
-FROM {S}.invoices i
+SELECT i.currency, date_trunc('month', i.issue_date)::date AS month, sum(i.amount) AS sales,
+  coalesce(sum(i.amount) FILTER (WHERE i.issue_date >= :period_start), 0) AS period_sales
+FROM {S}.sales_by_day i
 WHERE i.tenant_id = :tenant AND i.issue_date > :since AND i.issue_date <= :as_of
 GROUP BY 1, 2
 """
@@ -76,7 +82,7 @@ async def monthly_sales(session: AsyncSession, tenant_id: UUID, as_of: date, per
 
 
 _SALES_BETWEEN = f"""
-SELECT i.currency, sum(i.amount_total) AS sales FROM {S}.invoices i
+SELECT i.currency, sum(i.amount) AS sales FROM {S}.sales_by_day i
 WHERE i.tenant_id = :tenant AND i.issue_date >= :start AND i.issue_date <= :end GROUP BY 1
 """
 

@@ -26,7 +26,9 @@ from rapport_shared.time import SystemClock
 
 from rapport_scoring.adapters import repository
 from rapport_scoring.adapters.dataset_csv import read_invoices
-from rapport_scoring.entrypoints.eval_load import IngestUnavailable, LoadReport, create_tenant, load, load_bulk
+from rapport_scoring.entrypoints.eval_load import (
+    IngestUnavailable, LoadReport, create_tenant, load, load_bulk, progress,
+)
 from rapport_scoring.service_layer.training import train_tenant
 
 BIN = Path(sys.executable).parent
@@ -53,6 +55,14 @@ class Processes:
         self.running.append(subprocess.Popen([str(BIN / argv[0]), *argv[1:]], env=self.infra.env(**env),
                                              stdout=log, stderr=log))
 
+    def check_alive(self) -> None:
+        """A service that died makes waiting pointless: fail with the end of its log."""
+        for process in self.running:
+            if process.poll() is not None:
+                name = "-".join(Path(a).name for a in process.args[:2])
+                tail = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()[-15:]
+                raise ServiceDied(f"{name} exited with {process.returncode}; last log lines:\n" + "\n".join(tail))
+
     def stop(self) -> None:
         for process in self.running:
             process.send_signal(signal.SIGTERM)
@@ -61,6 +71,10 @@ class Processes:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class ServiceDied(RuntimeError):
+    """A process the evaluation started exited before the evaluation finished."""
 
 
 def _require_ingest() -> None:
@@ -81,26 +95,33 @@ async def _wait_healthy(url: str, timeout: float = 300) -> None:
     raise IngestUnavailable(f"ingest API at {url} did not become healthy in {timeout:.0f}s")
 
 
-async def _wait_read_model(sessions, tenant_id, report: LoadReport, timeout: float) -> None:
-    deadline, seen = time.monotonic() + timeout, (-1, -1)
+async def _wait_read_model(sessions, tenant_id, report: LoadReport, procs: Processes, timeout: float) -> None:
+    """Until scoring's read model holds every loaded invoice and settlement (or the timeout)."""
+    deadline, seen, shown = time.monotonic() + timeout, (-1, -1), 0.0
     while time.monotonic() < deadline:
+        procs.check_alive()
         async with sessions() as session:
             seen = (await repository.count_invoices(session, tenant_id),
                     await repository.count_invoices(session, tenant_id, settled_only=True))
         if seen[0] >= report.invoices and seen[1] >= report.fully_paid:
             return
+        if time.monotonic() - shown > 10:
+            progress(f"scoring read model: {seen[0]}/{report.invoices} invoices, {seen[1]}/{report.fully_paid} settled")
+            shown = time.monotonic()
         await asyncio.sleep(1.0)
     raise TimeoutError(f"scoring read model has {seen[0]}/{report.invoices} invoices and "
-                       f"{seen[1]}/{report.fully_paid} settlements after {timeout:.0f}s")
+                       f"{seen[1]}/{report.fully_paid} settlements after {timeout:.0f}s (logs: {procs.logs})")
 
 
 async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: float, bulk: bool) -> dict:
     port = free_port()
-    procs.start("rapport-ingest", "api", RAPPORT_INGEST_HTTP_PORT=str(port))
+    # Small import chunks commit (and so publish) early: scoring consumes while ingest still imports.
+    procs.start("rapport-ingest", "api", RAPPORT_INGEST_HTTP_PORT=str(port), RAPPORT_INGEST_IMPORT_CHUNK_ROWS="500")
     procs.start("rapport-ingest", "relay")
     procs.start("rapport-scoring", "consumer")
     base = f"http://127.0.0.1:{port}"
     await _wait_healthy(base)
+    progress("ingest and scoring are up; loading the CSV through ingest's bulk imports")
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         tenant_id, api_key = await create_tenant(client, os.environ.get("RAPPORT_INGEST_ADMIN_TOKEN", "dev-admin-token"))
     rows = read_invoices(data)
@@ -109,9 +130,12 @@ async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: flo
     engine = make_engine(infra.database_url("scoring"), pool_size=2)
     sessions = make_session_factory(engine)
     try:
-        await _wait_read_model(sessions, tenant_id, loaded, timeout)
+        progress(f"loaded through ingest in {time.monotonic() - started:.0f}s: {loaded.customers} customers, "
+                 f"{loaded.invoices} invoices, {loaded.payments} payments")
+        await _wait_read_model(sessions, tenant_id, loaded, procs, timeout)
+        progress(f"scoring read model complete after {time.monotonic() - started:.0f}s; training")
         ingest_s = time.monotonic() - started
-        result = await train_tenant(sessions, tenant_id, SystemClock(), kind="evaluation")
+        result = await train_tenant(sessions, tenant_id, SystemClock(), kind="evaluation", threads=1)
     finally:
         await engine.dispose()
     return {"data": str(data), "rows_in_file": len(rows), "loaded": loaded.__dict__ | {"rejected": loaded.rejected[:20]},
@@ -123,8 +147,12 @@ def run(repo_root: Path, data: Path, *, keep: bool, timeout: float, bulk: bool =
     _require_ingest()
     if not data.exists():
         raise FileNotFoundError(f"evaluation data not found: {data}")
+    # SIGTERM (a CI timeout, `kill`) must still stop the services and drop the slice below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    progress("creating a database slice and topics (starts Kafka and Postgres if they are not running)")
     infra = create_slice(repo_root)
     procs = Processes(infra, Path(tempfile.mkdtemp(prefix="rapport-eval-")))
+    progress(f"slice {infra.database}; service logs in {procs.logs}")
     try:
         procs.run("rapport-ingest", "migrate")
         procs.run("rapport-scoring", "migrate")
@@ -133,9 +161,14 @@ def run(repo_root: Path, data: Path, *, keep: bool, timeout: float, bulk: bool =
         report["logs"] = str(procs.logs)
         return report
     finally:
+        progress("stopping the services" + ("" if keep else " and dropping the slice"))
         procs.stop()
         if not keep:
             destroy_slice(infra)
+
+
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def render(report: dict) -> str:

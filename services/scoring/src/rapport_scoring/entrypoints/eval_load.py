@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +13,11 @@ from rapport_scoring.adapters.dataset_csv import CsvInvoice
 
 CURRENCY = "USD"  # the data set states no currency
 CONCURRENCY = 8
+
+
+def progress(message: str) -> None:
+    """Where a long evaluation stands, on stderr (the figures go to stdout)."""
+    print(f"[eval {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 class IngestUnavailable(RuntimeError):
@@ -100,13 +107,18 @@ async def _import(client: httpx.AsyncClient, kind: str, records: list[dict], tim
     if response.status_code != 202:
         raise IngestUnavailable(f"POST /v1/imports kind={kind} answered {response.status_code}: {response.text[:300]}")
     job_id = response.json()["job_id"]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+    loop = asyncio.get_running_loop()
+    deadline, shown = loop.time() + timeout, loop.time()
+    while loop.time() < deadline:
         job = (await client.get(f"/v1/imports/{job_id}")).json()
         if job["status"] in ("completed", "failed"):
             if job["status"] == "failed":
                 raise IngestUnavailable(f"import of {kind} failed: {job}")
+            progress(f"ingest imported {job['rows_done']} {kind} ({job['rows_failed']} failed)")
             return job
+        if loop.time() - shown > 15:
+            progress(f"ingest importing {kind}: {job['rows_done']}/{job['rows_total']} rows committed")
+            shown = loop.time()
         await asyncio.sleep(1.0)
     raise TimeoutError(f"import of {kind} did not finish in {timeout:.0f}s")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_shared.observability import get_logger
@@ -43,8 +44,16 @@ def reliability(model: PaymentModel, rows) -> dict:
     return {"method": "isotonic on the newest 20% of the training window", "bins": bins}
 
 
-def fit(facts, touches, *, production: bool, seed: int = 0) -> tuple[PaymentModel, dict, dict]:
-    """Evaluate on a time split; production models are then refit on every settled invoice."""
+def fit(facts, touches, *, production: bool, seed: int = 0, threads: int | None = None) -> tuple[PaymentModel, dict, dict]:
+    """Evaluate on a time split; production models are then refit on every settled invoice.
+
+    ``threads`` caps OpenMP in this (worker) thread: on a busy machine spinning threads cost more than they add.
+    """
+    with threadpool_limits(limits=threads):
+        return _fit(facts, touches, production, seed)
+
+
+def _fit(facts, touches, production: bool, seed: int) -> tuple[PaymentModel, dict, dict]:
     rows = build_rows(facts, touches)
     split = time_split(rows)
     model = train(split.train, segment_priors([r.invoice for r in split.train]), seed=seed)
@@ -56,14 +65,14 @@ def fit(facts, touches, *, production: bool, seed: int = 0) -> tuple[PaymentMode
 
 
 async def train_tenant(sessions: async_sessionmaker[AsyncSession], tenant_id: UUID, clock: Clock,
-                       *, kind: str = "production") -> TrainingResult | None:
+                       *, kind: str = "production", threads: int | None = None) -> TrainingResult | None:
     async with sessions() as session:
         facts = await repository.tenant_invoice_facts(session, tenant_id)
         touches = await repository.touch_facts(session, tenant_id, None, limit=1_000_000)
     if sum(1 for f in facts if f.settled_on is not None) < MIN_SETTLED:
         return None
     # Training is CPU-bound: keep the event loop (and the trainer's signals) responsive.
-    model, report, calibration = await asyncio.to_thread(fit, facts, touches, production=kind == "production")
+    model, report, calibration = await asyncio.to_thread(fit, facts, touches, production=kind == "production", threads=threads)
     now = clock.now()
     version = f"{kind[:4]}-{now:%Y%m%dT%H%M%S%f}-{str(tenant_id)[:8]}"
     async with sessions.begin() as session:
