@@ -198,6 +198,29 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
         await db.advance(timedelta(days=-3))
     sent = await db.rows("SELECT template_key FROM scheduler.touchpoints WHERE customer_id = :c ORDER BY send_day", c=cid)
     assert [r.template_key for r in sent] == ["overdue_gentle", "plan_instalment"]
+    await _second_request_is_rejected_from_the_worklist(sched_http, db, feed, company, cid, inv)
+
+
+async def _second_request_is_rejected_from_the_worklist(sched_http, db, feed, company, cid, inv):
+    from rapport_shared.contracts.portal import PaymentPlanRequestedV1
+
+    now = await db.now()
+    request = PaymentPlanRequestedV1(
+        request_id=uuid.uuid4(), customer_id=cid, requested_at=now, plan_id=uuid.uuid4(), invoice_ids=[inv.invoice_id],
+        currency="USD", auto_approved=False, instalments=[{"due_date": now.date() + timedelta(days=60), "amount": "450.00"}])
+    await feed(company.event(request, cid))
+    h = company.headers
+    tasks = (await sched_http.get("/v1/worklist?kind=plan_review", headers=h)).json()["tasks"]
+    review = next(t for t in tasks if t["customer_id"] == str(cid))
+    assert str(request.plan_id) in review["reason"]
+    closed = await sched_http.post(f"/v1/tasks/{review['task_id']}/close", json={"outcome": "rejected"}, headers=h)
+    assert closed.status_code == 200
+    status = await db.rows("SELECT status FROM scheduler.plans WHERE plan_id = :p", p=request.plan_id)
+    assert [r.status for r in status] == ["rejected"]
+    cases = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.case_status_changed.v1' "
+                          "AND key = :k ORDER BY id", k=f"{company.tenant_id}:{cid}".encode())
+    last = json.loads(cases[-1].value)["data"]
+    assert (last["case_id"], last["status"]) == (str(request.request_id), "rejected")
 
 
 async def test_tenant_quiet_hours_are_validated_and_shape_the_touchpoint(sched_http, db, feed, company):

@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +60,16 @@ async def balances(session: AsyncSession, tenant_id: UUID, customer_ids: list[UU
 async def get_task(session: AsyncSession, tenant_id: UUID, task_id: UUID):
     t = orm.tasks
     return (await session.execute(select(t).where(t.c.tenant_id == tenant_id, t.c.task_id == task_id).with_for_update())).first()
+
+
+async def requested_plan_for(session: AsyncSession, tenant_id: UUID, customer_id: UUID,
+                             invoice_ids: list[str]) -> UUID | None:
+    """The requested payment plan a ``plan_review`` task is about (same customer, same invoices)."""
+    p = orm.plans
+    found = await session.execute(
+        select(p.c.plan_id).where(p.c.tenant_id == tenant_id, p.c.customer_id == customer_id, p.c.status == "requested",
+                                  p.c.invoice_ids == cast(invoice_ids, JSONB)).limit(1))
+    return found.scalar()
 
 
 async def close_task(session: AsyncSession, task_id: UUID, outcome: str, note: str | None, at: datetime) -> None:

@@ -30,12 +30,19 @@ async def ranked_worklist(ctx: Ctx, assignee: str | None, kind: str | None) -> l
     return sorted(items, key=lambda i: (-i["priority_score"], i["created_at"]))
 
 
-async def close_task(ctx: Ctx, task_id: UUID, outcome: str, note: str | None) -> None:
+async def close_task(ctx: Ctx, planner: Planner, task_id: UUID, outcome: str, note: str | None) -> None:
+    """Close a task; closing a plan review as ``approved`` or ``rejected`` decides the plan it is about."""
     task = await store.get_task(ctx.session, ctx.tenant_id, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}", "task_id")
     if task.status != "open":
         raise InvalidRequest("task is already closed", "task_id")
+    if task.kind == "plan_review" and outcome in ("approved", "rejected"):
+        plan_id = await store.requested_plan_for(ctx.session, ctx.tenant_id, task.customer_id, task.invoice_ids)
+        if plan_id is None:
+            raise InvalidRequest("no requested payment plan matches this review task", "task_id")
+        await approve_plan(ctx, planner, plan_id, outcome == "approved", note)
+        return
     await store.close_task(ctx.session, task_id, outcome, note, ctx.now)
     await ctx.emit(TaskClosedV1(task_id=task_id, customer_id=task.customer_id, outcome=outcome, note=note), task.customer_id)
     await ctx.note(task.customer_id, "task_closed", f"{task.kind} closed: {outcome}" + (f" — {note}" if note else ""), task_id)

@@ -70,8 +70,8 @@ async def worklist(assignee: str | None = None, kind: str | None = None, c: Ctx 
 
 
 @router.post("/tasks/{task_id}/close")
-async def close_task(task_id: UUID, body: CloseTask, c: Ctx = Depends(ctx)) -> dict:
-    await workspace.close_task(c, task_id, body.outcome, body.note)
+async def close_task(task_id: UUID, body: CloseTask, request: Request, c: Ctx = Depends(ctx)) -> dict:
+    await workspace.close_task(c, request.app.state.planner, task_id, body.outcome, body.note)
     return {"task_id": task_id, "status": "closed"}
 
 
