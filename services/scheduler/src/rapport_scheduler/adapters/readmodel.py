@@ -93,8 +93,18 @@ async def upsert_contact(session: Session, row: dict[str, Any]) -> bool:
     return await _upsert(session, orm.contacts, ["tenant_id", "contact_id"], row)
 
 
+INVOICE_COLUMNS = ("tenant_id", "invoice_id", "customer_id", "number", "issue_date", "due_date", "currency",
+                   "amount_total", "open_amount", "status", "pdf_url", "version")
+# Prebuilt: the hottest statement of the consumer (one per invoice event) skips building a construct per call.
+UPSERT_INVOICE = text(
+    f"INSERT INTO scheduler.invoices ({', '.join(INVOICE_COLUMNS)}) VALUES ({', '.join(':' + c for c in INVOICE_COLUMNS)}) "
+    "ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in INVOICE_COLUMNS[2:])
+    + " WHERE scheduler.invoices.version <= excluded.version RETURNING 1")  # an older snapshot never wins
+
+
 async def upsert_invoice(session: Session, row: dict[str, Any]) -> bool:
-    return await _upsert(session, orm.invoices, ["tenant_id", "invoice_id"], row)
+    return (await session.execute(UPSERT_INVOICE, row)).first() is not None
 
 
 async def customer_exists(session: Session, tenant_id: UUID, customer_id: UUID) -> bool:
