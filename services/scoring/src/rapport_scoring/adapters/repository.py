@@ -150,5 +150,11 @@ async def count_invoices(session: AsyncSession, tenant_id: UUID, *, settled_only
     return (await session.execute(select(func.count()).where(condition))).scalar_one()
 
 
+async def count_allocated_payments(session: AsyncSession, tenant_id: UUID) -> int:
+    return (await session.execute(
+        select(func.count(func.distinct(allocations.c.payment_id))).where(allocations.c.tenant_id == tenant_id)
+    )).scalar_one()
+
+
 async def tenants(session: AsyncSession) -> list[UUID]:
     return [r[0] for r in await session.execute(select(invoices.c.tenant_id).distinct())]

@@ -92,25 +92,32 @@ async def _wait_healthy(url: str, timeout: float = 300) -> None:
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.3)
-    raise IngestUnavailable(f"ingest API at {url} did not become healthy in {timeout:.0f}s")
+    raise IngestUnavailable(f"the service at {url} did not become healthy in {timeout:.0f}s")
 
 
 async def _wait_read_model(sessions, tenant_id, report: LoadReport, procs: Processes, timeout: float) -> None:
-    """Until scoring's read model holds every loaded invoice and settlement (or the timeout)."""
-    deadline, seen, shown = time.monotonic() + timeout, (-1, -1), 0.0
+    """Until scoring's read model holds every loaded invoice, settlement and payment (or the timeout).
+
+    Payments count too: an invoice marked paid before its payment event arrives is dated by the
+    day ingest marked it, and training on that date would be wrong.
+    """
+    deadline, seen, shown = time.monotonic() + timeout, (-1, -1, -1), 0.0
+    wanted = (report.invoices, report.fully_paid, report.payments)
     while time.monotonic() < deadline:
         procs.check_alive()
         async with sessions() as session:
             seen = (await repository.count_invoices(session, tenant_id),
-                    await repository.count_invoices(session, tenant_id, settled_only=True))
-        if seen[0] >= report.invoices and seen[1] >= report.fully_paid:
+                    await repository.count_invoices(session, tenant_id, settled_only=True),
+                    await repository.count_allocated_payments(session, tenant_id))
+        if all(s >= w for s, w in zip(seen, wanted)):
             return
         if time.monotonic() - shown > 10:
-            progress(f"scoring read model: {seen[0]}/{report.invoices} invoices, {seen[1]}/{report.fully_paid} settled")
+            progress(f"scoring read model: {seen[0]}/{wanted[0]} invoices, {seen[1]}/{wanted[1]} settled, "
+                     f"{seen[2]}/{wanted[2]} payments")
             shown = time.monotonic()
         await asyncio.sleep(1.0)
-    raise TimeoutError(f"scoring read model has {seen[0]}/{report.invoices} invoices and "
-                       f"{seen[1]}/{report.fully_paid} settlements after {timeout:.0f}s (logs: {procs.logs})")
+    raise TimeoutError(f"scoring read model has {seen[0]}/{wanted[0]} invoices, {seen[1]}/{wanted[1]} settlements and "
+                       f"{seen[2]}/{wanted[2]} payments after {timeout:.0f}s (logs: {procs.logs})")
 
 
 async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: float, bulk: bool) -> dict:
@@ -138,9 +145,28 @@ async def _evaluate(infra: TestInfra, data: Path, procs: Processes, timeout: flo
         result = await train_tenant(sessions, tenant_id, SystemClock(), kind="evaluation", threads=1)
     finally:
         await engine.dispose()
+    card = await _model_card(procs, tenant_id, result.version if result else None)
     return {"data": str(data), "rows_in_file": len(rows), "loaded": loaded.__dict__ | {"rejected": loaded.rejected[:20]},
+            "model_card": card,
             "ingest_to_read_model_s": round(ingest_s, 1), "tenant_id": tenant_id,
             "model_version": result.version if result else None, **(result.report if result else {})}
+
+
+async def _model_card(procs: Processes, tenant_id: str, version: str | None) -> str:
+    """The figures just registered, as scoring's own API serves them."""
+    if version is None:
+        return "no model (too few settled invoices)"
+    port = free_port()
+    procs.start("rapport-scoring", "api", RAPPORT_SCORING_HTTP_PORT=str(port), RAPPORT_SCORING_ADMIN_TOKEN="eval")
+    base = f"http://127.0.0.1:{port}"
+    await _wait_healthy(base)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        response = await client.get("/v1/model-card", params={"kind": "evaluation"},
+                                    headers={"X-Admin-Token": "eval", "X-Tenant-Id": tenant_id})
+    card = response.json()
+    if response.status_code != 200 or card.get("version") != version:
+        raise IngestUnavailable(f"GET /v1/model-card answered {response.status_code}: {response.text[:300]}")
+    return f"GET /v1/model-card?kind=evaluation serves {card['version']} (AUC {card['metrics']['model']['auc']:.4f})"
 
 
 def run(repo_root: Path, data: Path, *, keep: bool, timeout: float, bulk: bool = True) -> dict:
@@ -180,6 +206,8 @@ def render(report: dict) -> str:
     lines.append(f"{'Brier':<10}{model['brier']:>10.4f}{base['brier']:>10.4f}{gain['brier_reduction_pct']:>+13.1f}%")
     lines.append(f"{'MAE days':<10}{model['mae_days']:>10.2f}{base['mae_days']:>10.2f}{gain['mae_reduction_pct']:>+13.1f}%")
     lines.append(f"P10-P90 interval coverage: {report['interval_coverage_p10_p90']:.1%}; model {report['model_version']}")
+    if report.get("model_card"):
+        lines.append(f"model card: {report['model_card']}")
     return "\n".join(lines)
 
 
