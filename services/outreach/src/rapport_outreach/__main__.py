@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 import uvicorn
+import uvloop
 
 from rapport_shared.bus.workers import run_relay, serve_metrics
 from rapport_shared.db import make_engine
@@ -48,7 +49,8 @@ def sender() -> None:
 
     settings = _settings()
     serve_metrics(settings.metrics_port)
-    asyncio.run(run_sender(settings))
+    # uvloop: the sender is bound by per-request event-loop work (keep-alive provider calls).
+    uvloop.run(run_sender(settings))
 
 
 @cli.command()
