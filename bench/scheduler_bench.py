@@ -69,7 +69,9 @@ async def seed(engine, tenant, customers: int, invoices_each: int, due: date) ->
         await conn.execute(text(
             "INSERT INTO scheduler.timers (tenant_id, customer_id, due_at) "
             "SELECT tenant_id, customer_id, NULL FROM scheduler.customers WHERE tenant_id = :t"), {"t": tenant})
-    async with engine.connect() as conn:
+    # Committed: statistics written by ANALYZE inside a transaction that is rolled back are lost, and
+    # the planner then plans the 1M-row re-plan from a mid-seed autoanalyze (a quadratic nested loop).
+    async with engine.begin() as conn:
         await conn.execute(text("ANALYZE scheduler.invoices"))
         await conn.execute(text("ANALYZE scheduler.customers"))
 
@@ -281,7 +283,8 @@ async def print_replan(engine, raw: float) -> None:
     per_second = REPLAN_INVOICES / seconds
     line(f"re-plan {REPLAN_INVOICES:,} open invoices after a policy change", f"{seconds:,.1f} s", raw, per_second / raw)
     print(f"    ({per_second:,.0f} invoices/s; {moved:,} customers moved to the new policy; target < 60 s at 1,000,000: "
-          f"{'met' if REPLAN_INVOICES / per_second * (1_000_000 / REPLAN_INVOICES) < 60 else 'NOT met'} by extrapolation)")
+          f"{'met' if 1_000_000 / per_second < 60 else 'NOT met'}"
+          f"{'' if REPLAN_INVOICES >= 1_000_000 else ' by extrapolation'})")
 
 
 async def print_latency(engine, infra, raw: float) -> None:
