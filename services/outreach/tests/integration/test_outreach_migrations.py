@@ -2,34 +2,16 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
 
-from rapport_shared.db import to_sync_url
+from rapport_shared.testing.schema_drift import compare_schema
 
 from rapport_outreach.adapters.orm import metadata
 
 pytestmark = pytest.mark.integration
 
 
-def _schema_diff(database_url: str) -> tuple[list, set[str]]:
-    engine = create_engine(to_sync_url(database_url))
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "include_schemas": True, "target_metadata": metadata,
-                "include_name": lambda name, kind, parent: kind != "schema" or name in (None, "outreach"),
-                "compare_type": True, "compare_server_default": True})
-            diff = compare_metadata(context, metadata)
-            tables = set(inspect(connection).get_table_names(schema="outreach"))
-    finally:
-        engine.dispose()
-    return diff, tables
-
-
 def test_outreach_migrated_schema_matches_the_orm(outreach_settings):
     # outreach_settings migrated this run's empty database to head.
-    diff, tables = _schema_diff(outreach_settings.database_url)
-    assert {t.name for t in metadata.sorted_tables} <= tables
-    assert diff == [], f"migrations and ORM differ: {diff}"
+    report = compare_schema(outreach_settings.database_url, metadata, "outreach")
+    assert {t.name for t in metadata.sorted_tables} <= report.tables
+    assert report.differences == [], f"migrations and ORM differ: {report.differences}"

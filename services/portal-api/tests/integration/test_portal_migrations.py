@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect
+from sqlalchemy import Column, Integer, MetaData, Table
 
-from rapport_shared.db import to_sync_url
+from rapport_shared.testing.schema_drift import compare_schema
 
 from rapport_portal.adapters.orm import metadata
 
@@ -14,20 +12,8 @@ pytestmark = pytest.mark.integration
 
 
 def _inspect(url: str, target: MetaData = metadata) -> tuple[list, set[str], dict]:
-    engine = create_engine(to_sync_url(url))
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "include_schemas": True, "compare_type": True, "compare_server_default": True,
-                "include_name": lambda name, kind, _: kind != "schema" or name in (None, "portal"),
-            })
-            diff = [d for d in compare_metadata(context, target) if "alembic_version" not in repr(d)]
-            inspector = inspect(connection)
-            tables = set(inspector.get_table_names(schema="portal"))
-            constraints = {t: inspector.get_pk_constraint(t, schema="portal")["name"] for t in tables}
-    finally:
-        engine.dispose()
-    return diff, tables, constraints
+    report = compare_schema(url, target, "portal")
+    return report.differences, report.tables, report.primary_keys
 
 
 def test_portal_migrated_schema_equals_the_orm(portal_migrated):
