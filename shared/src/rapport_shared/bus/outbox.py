@@ -5,7 +5,7 @@ import asyncio
 import zlib
 from collections.abc import Iterable
 
-from sqlalchemy import MetaData, delete, func, insert, select, text
+from sqlalchemy import MetaData, any_, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from rapport_shared.bus import codec
@@ -111,8 +111,13 @@ class OutboxRelay:
         t = self.table
         claim = (select(t.c.id).where(t.c.lane.in_(lanes)).order_by(t.c.id).limit(limit)
                  .with_for_update(skip_locked=True))
+        # ``id = ANY(ARRAY(claim))``, not ``id IN (claim)``: the array is computed once and the delete
+        # probes the primary key. With ``IN``, the generic plan a prepared statement settles on is a
+        # hash semi-join over a sequential scan of the whole outbox for every chunk, which made
+        # draining a backlog of a million rows quadratic.
         rows = (await conn.execute(
-            delete(t).where(t.c.id.in_(claim)).returning(t.c.id, t.c.topic, t.c.key, t.c.value)
+            delete(t).where(t.c.id == any_(func.array(claim.scalar_subquery())))
+            .returning(t.c.id, t.c.topic, t.c.key, t.c.value)
         )).all()
         rows.sort(key=lambda r: r.id)  # RETURNING promises no order
         return rows
