@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import socket
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ import uvloop
 from rapport_shared.contracts.envelope import make_event
 from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
 from rapport_shared.time import SystemClock
+from rapport_shared.testing.ports import free_port
 
 from rapport_outreach.adapters.providers.http_pool import HttpPool
 from rapport_outreach.adapters.providers.sendgrid import SendGridProvider
@@ -114,10 +114,6 @@ async def pipeline(tps: list[TouchpointDueV1], comp: Composer, provider, channel
     return len(tps) / elapsed
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_fake(kind: str) -> tuple[multiprocessing.Process, str]:

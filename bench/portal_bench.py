@@ -25,6 +25,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from rapport_shared.testing.ports import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 SCALE = float(os.environ.get("RAPPORT_BENCH_SCALE", "1.0"))
 TARGET_RPS = 500
@@ -179,10 +181,6 @@ async def seed(settings) -> str:
     return new.token
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(port: int, timeout: float = 120.0) -> None:

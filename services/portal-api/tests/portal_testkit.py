@@ -17,6 +17,7 @@ from sqlalchemy import select
 from rapport_shared.contracts.customer import ContactUpsertedV1, CustomerUpsertedV1
 from rapport_shared.contracts.envelope import Envelope, make_event
 from rapport_shared.contracts.invoice import CreditNoteIssuedV1, InvoiceIssuedV1
+from rapport_shared.testing.ports import free_port
 
 from rapport_portal.adapters.orm import outbox
 from rapport_portal.bootstrap import handle
@@ -165,12 +166,6 @@ async def events_for(portal, customer_id) -> list[Envelope]:
     return [e for e in found if e.partitionkey.endswith(str(customer_id))]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Processes:

@@ -16,6 +16,7 @@ from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1, InvoiceIss
 from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1
 from rapport_shared.db import make_engine, make_session_factory
 from rapport_shared.migrations import upgrade_head
+from rapport_shared.testing.ports import free_port
 
 # OpenMP threads spin while waiting for each other; on a shared 2-core machine that makes the
 # small fits of these tests minutes slower than one thread each. The variable reaches worker
@@ -79,12 +80,6 @@ def ledger() -> Ledger:
     return Ledger()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Services:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +21,13 @@ from rapport_shared.contracts.portal import CreditApplicationRequestedV1, Paymen
 from rapport_shared.contracts.score import CustomerScoredV1
 from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1
 from rapport_shared.testing.kafka import TopicWatcher
+from rapport_shared.testing.ports import free_port
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks_open_invoices.csv"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
