@@ -171,3 +171,49 @@ async def test_tokens_never_reach_the_logs(client, portal, caplog, capsys):
     assert login.status_code == 303 and session_token
     assert "portal sign-in" in text and "already used" in text
     assert token not in text and session_token not in text and portal.link_secret not in text
+
+
+async def test_the_magic_link_answer_goes_out_before_the_address_is_looked_up(portal_app, portal, monkeypatch):
+    """The lookup and the sending happen after the response, so timing cannot tell known from unknown."""
+    from rapport_portal.adapters import queries
+
+    acct = await seed_account(portal)
+    order: list[str] = []
+    real_lookup = queries.contacts_by_email
+
+    async def lookup(session, email):
+        order.append("lookup")
+        return await real_lookup(session, email)
+
+    monkeypatch.setattr(queries, "contacts_by_email", lookup)
+
+    async def watching(scope, receive, send):
+        async def send_(message):
+            if message["type"] == "http.response.start":
+                order.append("response")
+            await send(message)
+        await portal_app(scope, receive, send_)
+
+    before = len(await _outbox_types(portal))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=watching), base_url="http://portal.test") as c:
+        for path, kwargs in (("/v1/auth/magic-link", {"json": {"email": acct.email}}),
+                             ("/portal/magic-link", {"data": {"email": acct.email}})):
+            order.clear()
+            response = await c.post(path, **kwargs)
+            assert response.status_code in (200, 202)
+            assert order == ["response", "lookup"], path
+    new = [r for r in (await _outbox_types(portal))[before:] if r.event_type == "rapport.portal.magic_link_requested.v1"]
+    assert len(new) == 2  # both routes still sent the link, after answering
+
+
+async def test_a_failed_send_after_the_answer_is_logged_not_raised(client, portal, monkeypatch):
+    from rapport_portal.adapters import queries
+
+    async def broken(session, email):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(queries, "contacts_by_email", broken)
+    with structlog.testing.capture_logs() as events:
+        response = await client.post("/v1/auth/magic-link", json={"email": "someone@x.test"})
+    assert response.status_code == 202
+    assert any(e["event"] == "magic link could not be sent" for e in events)

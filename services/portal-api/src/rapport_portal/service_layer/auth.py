@@ -51,21 +51,40 @@ async def admin_mint_link(portal: Portal, tenant_id, contact_id) -> tuple[str, s
     return token, link_url(portal, token), expires_at
 
 
-async def request_magic_link(portal: Portal, email: str, ip: str | None) -> None:
-    """Send a link to every active contact with this address; say nothing about whether any exists."""
+async def request_magic_link(portal: Portal, email: str, ip: str | None) -> str:
+    """Count the attempt against the sign-in budgets (429 when spent) and return the normalised address.
+
+    Nothing here depends on whether the address belongs to anyone: the lookup and the sending
+    happen in ``send_magic_links``, which the routes run after the response has gone out, so
+    neither the answer nor its timing tells a caller whether an address is known.
+    """
     email = email.strip().lower()
     await count_attempt(portal, portal.login_per_ip, ip or "unknown")
     await count_attempt(portal, portal.login_per_email, email)
-    async with portal.unit_of_work() as session:
-        for contact in await queries.contacts_by_email(session, email):
-            token, expires_at = mint_link(portal, contact["tenant_id"], contact["customer_id"], contact["contact_id"])
-            who = Principal(contact["tenant_id"], contact["customer_id"], contact["contact_id"], "", "", ip)
-            await portal.emit(session, who, MagicLinkRequestedV1(
-                request_id=new_id(), customer_id=who.customer_id, contact_id=who.contact_id,
-                requested_at=portal.clock.now(), email=email, link_url=link_url(portal, token),
-                locale=contact["locale"] or "en", expires_at=expires_at,
-            ))
-            await portal.audit(session, who, "magic_link_requested")
+    return email
+
+
+async def send_magic_links(portal: Portal, email: str, ip: str | None) -> int:
+    """Send a link to every active contact with this address; returns how many went out.
+
+    Runs after the response: a failure is logged, never shown to the caller (who can ask again).
+    """
+    try:
+        async with portal.unit_of_work() as session:
+            contacts = await queries.contacts_by_email(session, email)
+            for contact in contacts:
+                token, expires_at = mint_link(portal, contact["tenant_id"], contact["customer_id"], contact["contact_id"])
+                who = Principal(contact["tenant_id"], contact["customer_id"], contact["contact_id"], "", "", ip)
+                await portal.emit(session, who, MagicLinkRequestedV1(
+                    request_id=new_id(), customer_id=who.customer_id, contact_id=who.contact_id,
+                    requested_at=portal.clock.now(), email=email, link_url=link_url(portal, token),
+                    locale=contact["locale"] or "en", expires_at=expires_at,
+                ))
+                await portal.audit(session, who, "magic_link_requested")
+        return len(contacts)
+    except Exception as exc:  # noqa: BLE001 - the answer has gone; the caller may simply ask again
+        log.error("magic link could not be sent", error=repr(exc), ip=ip)
+        return 0
 
 
 async def exchange(portal: Portal, token: str, ip: str | None) -> NewSession:

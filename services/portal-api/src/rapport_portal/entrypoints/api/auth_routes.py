@@ -1,7 +1,7 @@
 """Sign-in: request a magic link, exchange it for a session, sign out."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from rapport_portal.entrypoints.api import deps
@@ -23,9 +23,13 @@ def set_session_cookie(response: Response, request: Request, new: NewSession) ->
 
 
 @router.post("/auth/magic-link", status_code=202)
-async def request_link(body: MagicLinkBody, request: Request, portal: Portal = Depends(deps.get_portal)) -> dict:
-    """Always the same answer, whether or not the address is known (no enumeration)."""
-    await auth.request_magic_link(portal, body.email, deps.client_ip(request))
+async def request_link(body: MagicLinkBody, request: Request, background: BackgroundTasks,
+                       portal: Portal = Depends(deps.get_portal)) -> dict:
+    """Always the same answer, in the same time, whether or not the address is known (no enumeration):
+    the lookup and the sending run after the response."""
+    ip = deps.client_ip(request)
+    email = await auth.request_magic_link(portal, body.email, ip)
+    background.add_task(auth.send_magic_links, portal, email, ip)
     return LINK_SENT
 
 

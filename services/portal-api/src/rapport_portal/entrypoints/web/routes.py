@@ -8,7 +8,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from babel.numbers import get_currency_precision
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
@@ -71,11 +71,14 @@ async def login(request: Request, token: str | None = None, portal: Portal = P) 
 
 
 @router.post("/magic-link", response_class=HTMLResponse)
-async def magic_link(request: Request, email: str = Form(..., max_length=320), portal: Portal = P) -> Response:
+async def magic_link(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=320),
+                     portal: Portal = P) -> Response:
+    ip = deps.client_ip(request)
     try:
-        await auth.request_magic_link(portal, email, deps.client_ip(request))
+        address = await auth.request_magic_link(portal, email, ip)
     except PortalError as exc:
         return _page(request, "login.html", None, refused=exc.reason)
+    background.add_task(auth.send_magic_links, portal, address, ip)  # after the page: same timing for any address
     return _page(request, "login.html", None, sent=True)
 
 
