@@ -3,11 +3,13 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
 from rapport_scoring import synthetic
 from rapport_scoring.domain.facts import InvoiceFact, TouchFact
 from rapport_scoring.domain.features import FEATURE_NAMES, Prior, features_as_of
+from rapport_scoring.domain.feature_matrix import build_matrix
 from rapport_scoring.domain.training_set import build_rows, segment_prior_as_of
 
 
@@ -37,6 +39,62 @@ def test_batch_features_equal_features_computed_without_the_future():
         expected = features_as_of(mine, [t for t in past_touches if t.customer_id == row.invoice.customer_id],
                                   row.invoice, as_of, prior)
         assert row.features == pytest.approx(expected), row.invoice
+
+
+def _random_portfolio(seed):
+    """Few customers, many collisions: same-day issues and settlements, paid before issue, due before issue."""
+    rng = random.Random(seed)
+    start = date(2024, 1, 1)
+    invoices = []
+    for k in range(rng.randint(1, 400)):
+        issue = start + timedelta(days=rng.randint(0, 120))
+        due = issue + timedelta(days=rng.choice([-5, 0, 1, 14, 30, 45]))
+        settled = None if rng.random() < 0.3 else issue + timedelta(days=rng.randint(-3, 90))
+        invoices.append(InvoiceFact(f"i{k}", f"c{rng.randint(0, 12)}", issue, due, round(rng.uniform(0, 5000), 2),
+                                    settled, rng.choice(["small", "large", "default"])))
+    touches = [TouchFact(f"c{rng.randint(0, 14)}", start + timedelta(days=rng.randint(-40, 160)),
+                         rng.choice(["email", "sms"]), rng.randint(8, 18), rng.random() < 0.4)
+               for _ in range(rng.randint(0, 300))]
+    return invoices, touches
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_vectorised_features_equal_the_reference_walk_on_random_portfolios(seed):
+    """The training path (``build_matrix``) computes exactly what the row-by-row reference does."""
+    invoices, touches = _random_portfolio(seed)
+    by_id = {r.invoice.invoice_id: r for r in build_rows(invoices, touches)}
+    rows = build_matrix(invoices, touches)
+    expected = np.asarray([by_id[i.invoice_id].features for i in invoices])
+    assert rows.x == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    own = [by_id[i.invoice_id].own_late_rate for i in invoices]
+    assert np.array_equal(np.isnan(rows.own_late_rate), np.asarray([o is None for o in own]))
+
+
+def test_vectorised_features_equal_features_computed_without_the_future():
+    """The leakage check, on the vectorised path directly: each row from a world with the future removed."""
+    invoices, touches = _random_portfolio(99)
+    rows = build_matrix(invoices, touches)
+    for k in random.Random(3).sample(range(len(invoices)), 60):
+        target = invoices[k]
+        as_of = target.issue_date
+        past, past_touches = _scrub_future(invoices, touches, as_of)
+        mine = [i for i in past if i.customer_id == target.customer_id]
+        prior = segment_prior_as_of(past, target.segment, as_of)
+        expected = features_as_of(mine, [t for t in past_touches if t.customer_id == target.customer_id],
+                                  target, as_of, prior)
+        assert list(rows.x[k]) == pytest.approx(expected, rel=1e-9, abs=1e-9), target
+
+
+def test_changing_the_future_changes_no_vectorised_feature():
+    invoices, touches = _random_portfolio(5)
+    cut = date(2024, 3, 1)
+    later = [replace(i, settled_on=i.settled_on + timedelta(days=60)) if i.settled_on and i.settled_on >= cut else i
+             for i in invoices]
+    later += [InvoiceFact("late-arrival", "c1", cut + timedelta(days=1), cut, 1e6, cut + timedelta(days=2), "small")]
+    before = [k for k, i in enumerate(invoices) if i.issue_date <= cut]
+    assert before
+    assert build_matrix(later, touches + [TouchFact("c1", cut, "sms", 9, True)]).x[before] == \
+        pytest.approx(build_matrix(invoices, touches).x[before], rel=1e-12, abs=1e-12)
 
 
 def test_changing_the_future_changes_no_feature():

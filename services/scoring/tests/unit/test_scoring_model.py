@@ -3,7 +3,7 @@ import numpy as np
 
 from rapport_scoring import synthetic
 from rapport_scoring.domain.evaluation import run_evaluation, time_split
-from rapport_scoring.domain.training_set import build_rows
+from rapport_scoring.domain.feature_matrix import build_matrix
 
 
 def test_model_beats_own_history_baseline_on_structured_data():
@@ -17,16 +17,17 @@ def test_model_beats_own_history_baseline_on_structured_data():
 
 
 def test_time_split_trains_only_on_what_settled_before_the_cutoff():
-    split = time_split(build_rows(synthetic.ledger(20, 10, seed=2)))
-    assert all(r.invoice.settled_on < split.cutoff for r in split.train)
-    assert all(r.invoice.issue_date >= split.cutoff for r in split.test)
-    assert split.train and split.test
+    split = time_split(build_matrix(synthetic.ledger(20, 10, seed=2)))
+    cutoff = split.cutoff.toordinal()
+    assert np.all(split.train.settled < cutoff)
+    assert np.all(split.test.issue >= cutoff) and np.all(split.test.is_settled)
+    assert len(split.train) and len(split.test)
 
 
 def test_quantiles_are_ordered_and_probabilities_bounded():
     invoices = synthetic.ledger(60, 12, seed=4)
     model, _ = run_evaluation(invoices)
-    x = np.asarray([r.features for r in build_rows(invoices)[:200]])
+    x = build_matrix(invoices).x[:200]
     q = model.days_to_pay(x)
     p = model.late_probability(x)
     assert np.all(q[:, 0] <= q[:, 1]) and np.all(q[:, 1] <= q[:, 2])

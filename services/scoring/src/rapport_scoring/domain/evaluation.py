@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, brier_score_loss, mean_absolute_error, roc_auc_score
 
 from rapport_scoring.domain.facts import InvoiceFact
-from rapport_scoring.domain.model import PaymentModel, labels, matrix, train
-from rapport_scoring.domain.training_set import Row, build_rows, segment_priors
+from rapport_scoring.domain.feature_matrix import RowSet, build_matrix, segment_priors_of
+from rapport_scoring.domain.model import PaymentModel, train
 
 TEST_SHARE = 0.2
 
@@ -22,17 +22,17 @@ TEST_SHARE = 0.2
 @dataclass(frozen=True)
 class Split:
     cutoff: date
-    train: list[Row]
-    test: list[Row]
+    train: RowSet
+    test: RowSet
 
 
-def time_split(rows: Sequence[Row], test_share: float = TEST_SHARE) -> Split:
+def time_split(rows: RowSet, test_share: float = TEST_SHARE) -> Split:
     """Cut-off at the issue date leaving ``test_share`` of invoices after it."""
-    issue_dates = sorted(r.invoice.issue_date for r in rows)
-    cutoff = issue_dates[int(len(issue_dates) * (1 - test_share))]
-    train_rows = [r for r in rows if r.invoice.settled_on is not None and r.invoice.settled_on < cutoff]
-    test_rows = [r for r in rows if r.invoice.issue_date >= cutoff and r.invoice.settled_on is not None]
-    return Split(cutoff, train_rows, test_rows)
+    issue_dates = np.sort(rows.issue)
+    cutoff = int(issue_dates[int(len(issue_dates) * (1 - test_share))])
+    train_rows = rows.take(np.flatnonzero(rows.settled < cutoff))  # open rows are NEVER settled
+    test_rows = rows.take(np.flatnonzero((rows.issue >= cutoff) & rows.is_settled))
+    return Split(date.fromordinal(cutoff), train_rows, test_rows)
 
 
 def _scores(late: np.ndarray, days: np.ndarray, p_late: np.ndarray, p_days: np.ndarray) -> dict[str, float]:
@@ -45,17 +45,15 @@ def _scores(late: np.ndarray, days: np.ndarray, p_late: np.ndarray, p_days: np.n
 
 
 def baseline_predictions(split: Split) -> tuple[np.ndarray, np.ndarray]:
-    late, days = labels(split.train)
-    fallback_rate, fallback_days = float(late.mean()), float(days.mean())
-    rates = np.asarray([fallback_rate if r.own_late_rate is None else r.own_late_rate for r in split.test])
-    means = np.asarray([fallback_days if r.own_mean_days is None else r.own_mean_days for r in split.test])
+    fallback_rate, fallback_days = float(split.train.late.mean()), float(split.train.days_to_pay.mean())
+    rates = np.where(np.isnan(split.test.own_late_rate), fallback_rate, split.test.own_late_rate)
+    means = np.where(np.isnan(split.test.own_mean_days), fallback_days, split.test.own_mean_days)
     return rates, means
 
 
 def evaluate(model: PaymentModel, split: Split) -> dict:
     """Model and baseline metrics on the test rows, and the model's improvement on each."""
-    x = matrix(split.test)
-    late, days = labels(split.test)
+    x, late, days = split.test.x, split.test.late, split.test.days_to_pay
     model_scores = _scores(late, days, model.late_probability(x), model.days_to_pay(x)[:, 1])
     base_rate, base_days = baseline_predictions(split)
     baseline = _scores(late, days, base_rate, base_days)
@@ -88,7 +86,6 @@ def _coverage(model: PaymentModel, x: np.ndarray, days: np.ndarray) -> float:
 
 def run_evaluation(invoices: Sequence[InvoiceFact], *, seed: int = 0) -> tuple[PaymentModel, dict]:
     """Build features as of each issue day, split by time, train, and score both contenders."""
-    split = time_split(build_rows(invoices))
-    train_invoices = [r.invoice for r in split.train]
-    model = train(split.train, segment_priors(train_invoices), seed=seed)
+    split = time_split(build_matrix(invoices))
+    model = train(split.train, segment_priors_of(split.train), seed=seed)
     return model, evaluate(model, split)

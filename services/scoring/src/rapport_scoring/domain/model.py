@@ -17,6 +17,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from rapport_scoring.domain.features import FEATURE_NAMES, Prior
 from rapport_scoring.domain.forest import FlatForest
+from rapport_scoring.domain.feature_matrix import RowSet
 from rapport_scoring.domain.training_set import Row
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -86,24 +87,23 @@ def labels(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
     return late, days
 
 
-def train(rows: Sequence[Row], priors: dict[str, Prior], *, seed: int = 0) -> PaymentModel:
+def train(rows: RowSet, priors: dict[str, Prior], *, seed: int = 0) -> PaymentModel:
     """Fit on settled rows, in issue order; the newest share calibrates the probabilities."""
-    settled = [r for r in rows if r.invoice.settled_on is not None]
+    settled = np.flatnonzero(rows.is_settled)
     if len(settled) < 20:
         raise ValueError(f"need at least 20 settled invoices to train, have {len(settled)}")
     if len(settled) > MAX_CLASSIFIER_ROWS:  # beyond this, more rows add time but no accuracy
-        pick = np.random.default_rng(seed).choice(len(settled), MAX_CLASSIFIER_ROWS, replace=False)
-        settled = [settled[i] for i in pick]
-    ordered = sorted(settled, key=lambda r: r.invoice.issue_date)
-    x, (late, days) = matrix(ordered), labels(ordered)
+        settled = np.random.default_rng(seed).choice(settled, MAX_CLASSIFIER_ROWS, replace=False)
+    ordered = settled[np.argsort(rows.issue[settled], kind="stable")]
+    x, late, days = rows.x[ordered], rows.late[ordered], rows.days_to_pay[ordered]
     cut = int(len(ordered) * (1 - CALIBRATION_SHARE))
-    classifier = _classifier(seed).fit(x[:cut], late[:cut]) if len(set(late[:cut])) > 1 else None
+    if len(np.unique(late[:cut])) < 2:
+        raise ValueError("training data has only one class of outcome (all late or all on time)")
+    classifier = _classifier(seed).fit(x[:cut], late[:cut])
     calibrator = None
-    if classifier is not None and len(set(late[cut:])) > 1:
+    if len(np.unique(late[cut:])) > 1:
         calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
         calibrator.fit(classifier.predict_proba(x[cut:])[:, 1], late[cut:])
-    if classifier is None:
-        raise ValueError("training data has only one class of outcome (all late or all on time)")
     model = PaymentModel(classifier, calibrator, _quantile_models(x[:cut], days[:cut], seed), priors,
                          trained_rows=len(ordered))
     model.interval_widening = conformal_widening(model.days_to_pay(x[cut:]), days[cut:])

@@ -14,8 +14,8 @@ from rapport_shared.time import Clock
 
 from rapport_scoring.adapters import model_registry, repository
 from rapport_scoring.domain.evaluation import evaluate, time_split
-from rapport_scoring.domain.model import PaymentModel, labels, matrix, train
-from rapport_scoring.domain.training_set import build_rows, segment_priors
+from rapport_scoring.domain.feature_matrix import build_matrix, segment_priors_of
+from rapport_scoring.domain.model import PaymentModel, train
 
 log = get_logger(__name__)
 MIN_SETTLED = 50
@@ -30,10 +30,10 @@ class TrainingResult:
 
 def reliability(model: PaymentModel, rows) -> dict:
     """Predicted vs observed late share in ten probability bins (the calibration table)."""
-    if not rows:
+    if not len(rows):
         return {"bins": []}
-    p = model.late_probability(matrix(rows))
-    late, _ = labels(rows)
+    p = model.late_probability(rows.x)
+    late = rows.late
     edges = np.linspace(0, 1, 11)
     bins = []
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -54,13 +54,13 @@ def fit(facts, touches, *, production: bool, seed: int = 0, threads: int | None 
 
 
 def _fit(facts, touches, production: bool, seed: int) -> tuple[PaymentModel, dict, dict]:
-    rows = build_rows(facts, touches)
+    rows = build_matrix(facts, touches)
     split = time_split(rows)
-    model = train(split.train, segment_priors([r.invoice for r in split.train]), seed=seed)
+    model = train(split.train, segment_priors_of(split.train), seed=seed)
     report = evaluate(model, split)
     calibration = reliability(model, split.test)
     if production:
-        model = train(rows, segment_priors(facts), seed=seed)
+        model = train(rows, segment_priors_of(rows), seed=seed)
     return model, report, calibration
 
 
