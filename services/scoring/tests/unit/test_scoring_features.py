@@ -23,6 +23,10 @@ def _scrub_future(invoices, touches, as_of):
     """What the world looked like on ``as_of``: later invoices unknown, later payments not yet made."""
     known = [i for i in invoices if i.issue_date < as_of]
     known = [i if i.settled_on is None or i.settled_on < as_of else replace(i, settled_on=None) for i in known]
+    known = [i if i.disputed_on is None or i.disputed_on < as_of else replace(i, disputed_on=None, dispute_resolved_on=None)
+             for i in known]
+    known = [i if i.dispute_resolved_on is None or i.dispute_resolved_on < as_of else replace(i, dispute_resolved_on=None)
+             for i in known]
     return known, [t for t in touches if t.sent_on < as_of]
 
 
@@ -50,8 +54,10 @@ def _random_portfolio(seed):
         issue = start + timedelta(days=rng.randint(0, 120))
         due = issue + timedelta(days=rng.choice([-5, 0, 1, 14, 30, 45]))
         settled = None if rng.random() < 0.3 else issue + timedelta(days=rng.randint(-3, 90))
+        disputed = issue + timedelta(days=rng.randint(-2, 40)) if rng.random() < 0.25 else None
+        resolved = disputed + timedelta(days=rng.randint(-1, 20)) if disputed and rng.random() < 0.6 else None
         invoices.append(InvoiceFact(f"i{k}", f"c{rng.randint(0, 12)}", issue, due, round(rng.uniform(0, 5000), 2),
-                                    settled, rng.choice(["small", "large", "default"])))
+                                    settled, rng.choice(["small", "large", "default"]), disputed, resolved))
     touches = [TouchFact(f"c{rng.randint(0, 14)}", start + timedelta(days=rng.randint(-40, 160)),
                          rng.choice(["email", "sms"]), rng.randint(8, 18), rng.random() < 0.4)
                for _ in range(rng.randint(0, 300))]
@@ -106,6 +112,21 @@ def test_changing_the_future_changes_no_feature():
     future_changed += [InvoiceFact("late-arrival", target.customer_id, as_of + timedelta(days=1),
                                    as_of + timedelta(days=5), 1e6, None)]
     assert features_as_of(invoices, [], target, as_of, Prior()) == features_as_of(future_changed, [], target, as_of, Prior())
+
+
+def test_disputes_count_only_before_the_prediction_day():
+    day = date(2025, 5, 1)
+    history = [
+        InvoiceFact("a", "c", date(2025, 1, 1), date(2025, 2, 1), 100.0, None, "default", date(2025, 2, 3), date(2025, 3, 1)),
+        InvoiceFact("b", "c", date(2025, 2, 1), date(2025, 3, 1), 100.0, None, "default", date(2025, 3, 5), day),
+        InvoiceFact("d", "c", date(2025, 3, 1), date(2025, 4, 1), 100.0, None, "default", day),  # opened on the day
+    ]
+    target = InvoiceFact("t", "c", day, day + timedelta(days=30), 100.0)
+    f = dict(zip(FEATURE_NAMES, features_as_of(history + [target], [], target, day, Prior())))
+    assert f["disputes_before"] == 2  # a and b; d's dispute is not known yet
+    assert f["open_disputes"] == 1  # b is resolved only on the day itself
+    row = build_matrix(history + [target]).x[-1]
+    assert dict(zip(FEATURE_NAMES, row)) == pytest.approx(f)
 
 
 def test_same_day_settlement_is_not_known_at_prediction():

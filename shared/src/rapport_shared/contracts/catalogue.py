@@ -33,7 +33,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "ingest": ("portal", "touchpoint", "task", "outreach", "score"),
     "scheduler": ("customer", "invoice", "payment", "score", "portal", "outreach"),
     "outreach": ("touchpoint", "customer", "portal"),
-    "scoring": ("customer", "invoice", "payment", "outreach"),
+    "scoring": ("customer", "invoice", "payment", "outreach", "portal", "task"),
     "portal-api": ("customer", "invoice", "payment", "outreach", "task"),
 }
 

@@ -101,6 +101,19 @@ def _tables(md):
 
 customers, invoices, allocations, touches, models, customer_scores, invoice_scores = _tables(metadata)
 
+# Disputes (portal ``dispute_opened``; ended by the scheduler's case status on topic ``task``), keyed
+# by the portal request id, which is also the case id. Either event may arrive first.
+disputes = Table(
+    "disputes", metadata,
+    Column("dispute_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
+    Column("invoice_id", UUID(as_uuid=True)),
+    Column("opened_on", Date), Column("resolved_on", Date),
+    Index("ix_disputes_invoice", "invoice_id"),
+    Index("ix_disputes_customer", "tenant_id", "customer_id"),
+)
+
 # Rollups kept by statement triggers on ``invoices`` (migration 0003): aging and DSO read a row per
 # day instead of a row per invoice, so they cost the same at a million invoices as at a thousand.
 open_by_due = Table(

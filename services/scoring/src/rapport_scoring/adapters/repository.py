@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_scoring.adapters.orm import allocations, customers, invoices, touches
+from rapport_scoring.adapters.orm import allocations, customers, disputes, invoices, touches
 from rapport_scoring.domain.facts import InvoiceFact, TouchFact
 
 PAID_WITHIN_DAYS = 7
@@ -104,7 +104,45 @@ async def customer_invoices(session: AsyncSession, tenant_id: UUID, customer_id:
 
 def invoice_fact(row: dict, segment: str = "default") -> InvoiceFact:
     return InvoiceFact(row["invoice_id"], row["customer_id"], row["issue_date"], row["due_date"],
-                       float(row["amount_total"]), row["settled_on"], segment)
+                       float(row["amount_total"]), row["settled_on"], segment,
+                       row.get("disputed_on"), row.get("dispute_resolved_on"))
+
+
+DISPUTE_ENDS = ("resolved", "rejected", "approved", "cancelled", "completed")
+
+
+async def open_dispute(session: AsyncSession, tenant_id: UUID, dispute_id: UUID, customer_id: UUID,
+                       invoice_id: UUID, opened_on: date) -> None:
+    statement = insert(disputes).values(dispute_id=dispute_id, tenant_id=tenant_id, customer_id=customer_id,
+                                        invoice_id=invoice_id, opened_on=opened_on)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[disputes.c.dispute_id],
+        set_={"invoice_id": statement.excluded.invoice_id, "opened_on": statement.excluded.opened_on}))
+
+
+async def resolve_dispute(session: AsyncSession, tenant_id: UUID, dispute_id: UUID, customer_id: UUID,
+                          invoice_ids: list[UUID], resolved_on: date) -> list[UUID]:
+    """End the dispute (kept even when its opening has not arrived yet); returns its invoices."""
+    statement = insert(disputes).values(dispute_id=dispute_id, tenant_id=tenant_id, customer_id=customer_id,
+                                        invoice_id=invoice_ids[0] if invoice_ids else None, resolved_on=resolved_on)
+    result = await session.execute(statement.on_conflict_do_update(
+        index_elements=[disputes.c.dispute_id], set_={"resolved_on": statement.excluded.resolved_on},
+    ).returning(disputes.c.invoice_id))
+    return [i for i in result.scalars() if i is not None]
+
+
+def dispute_summary(tenant_id: UUID, customer_id: UUID | None = None):
+    """Per invoice: the first dispute's opening and, when all its disputes ended, the last resolution."""
+    condition = and_(disputes.c.tenant_id == tenant_id, disputes.c.opened_on.is_not(None),
+                     disputes.c.invoice_id.is_not(None))
+    if customer_id is not None:
+        condition = and_(condition, disputes.c.customer_id == customer_id)
+    return (
+        select(disputes.c.invoice_id, func.min(disputes.c.opened_on).label("disputed_on"),
+               case((func.bool_and(disputes.c.resolved_on.is_not(None)), func.max(disputes.c.resolved_on)),
+                    else_=None).label("dispute_resolved_on"))
+        .where(condition).group_by(disputes.c.invoice_id).subquery("dispute_summary")
+    )
 
 
 _TOUCHES_SQL = """
@@ -134,13 +172,16 @@ async def tenant_invoice_facts(session: AsyncSession, tenant_id: UUID, currency:
     condition = invoices.c.tenant_id == tenant_id
     if currency:
         condition = and_(condition, invoices.c.currency == currency)
+    summary = dispute_summary(tenant_id)
     result = await session.execute(
         select(invoices.c.invoice_id, invoices.c.customer_id, invoices.c.issue_date, invoices.c.due_date,
-               invoices.c.amount_total, invoices.c.settled_on, func.coalesce(customers.c.segment, "default"))
-        .select_from(invoices.outerjoin(customers, customers.c.customer_id == invoices.c.customer_id))
+               invoices.c.amount_total, invoices.c.settled_on, func.coalesce(customers.c.segment, "default"),
+               summary.c.disputed_on, summary.c.dispute_resolved_on)
+        .select_from(invoices.outerjoin(customers, customers.c.customer_id == invoices.c.customer_id)
+                     .outerjoin(summary, summary.c.invoice_id == invoices.c.invoice_id))
         .where(condition)
     )
-    return [InvoiceFact(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6]) for r in result]
+    return [InvoiceFact(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6], r[7], r[8]) for r in result]
 
 
 async def count_invoices(session: AsyncSession, tenant_id: UUID, *, settled_only: bool = False) -> int:

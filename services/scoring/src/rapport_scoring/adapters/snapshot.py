@@ -13,6 +13,7 @@ from sqlalchemy import exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_scoring.adapters.orm import customer_scores, customers, invoice_scores, invoices, touches
+from rapport_scoring.adapters.repository import dispute_summary
 from rapport_scoring.domain.risk import CustomerScore, InvoiceScore
 
 _SCORE_FIELDS = ("risk_band", "late_probability", "delinquency", "average_days_to_pay",
@@ -42,12 +43,15 @@ def _customer_query(tenant_id: UUID, customer_id: UUID):
 
 
 def _invoices_query(tenant_id: UUID, customer_id: UUID):
+    summary = dispute_summary(tenant_id, customer_id)
     return (
         select(invoices.c.invoice_id, invoices.c.customer_id, invoices.c.issue_date, invoices.c.due_date,
                invoices.c.currency, invoices.c.amount_total, invoices.c.open_amount, invoices.c.status,
                invoices.c.settled_on, invoice_scores.c.late_probability, invoice_scores.c.p10,
-               invoice_scores.c.p50, invoice_scores.c.p90, invoice_scores.c.model_version)
-        .select_from(invoices.outerjoin(invoice_scores, invoice_scores.c.invoice_id == invoices.c.invoice_id))
+               invoice_scores.c.p50, invoice_scores.c.p90, invoice_scores.c.model_version,
+               summary.c.disputed_on, summary.c.dispute_resolved_on)
+        .select_from(invoices.outerjoin(invoice_scores, invoice_scores.c.invoice_id == invoices.c.invoice_id)
+                     .outerjoin(summary, summary.c.invoice_id == invoices.c.invoice_id))
         .where(invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id)
     )
 

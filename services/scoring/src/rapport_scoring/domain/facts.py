@@ -15,11 +15,22 @@ class InvoiceFact:
     amount: float
     settled_on: date | None = None
     segment: str = "default"
+    # The customer disputed this invoice on ``disputed_on`` (portal); resolved (task case) on the other.
+    disputed_on: date | None = None
+    dispute_resolved_on: date | None = None
 
     def __post_init__(self) -> None:
         # A payment recorded before its invoice is dated counts as paid on issue day.
         if self.settled_on is not None and self.settled_on < self.issue_date:
             object.__setattr__(self, "settled_on", self.issue_date)
+        # Likewise a dispute cannot precede its invoice, nor a resolution its dispute.
+        if self.disputed_on is not None and self.disputed_on < self.issue_date:
+            object.__setattr__(self, "disputed_on", self.issue_date)
+        if self.dispute_resolved_on is not None:
+            if self.disputed_on is None:
+                object.__setattr__(self, "dispute_resolved_on", None)
+            elif self.dispute_resolved_on < self.disputed_on:
+                object.__setattr__(self, "dispute_resolved_on", self.disputed_on)
 
     @property
     def terms_days(self) -> int:

@@ -35,6 +35,8 @@ class InvoiceColumns:
     due: np.ndarray
     settled: np.ndarray
     cents: np.ndarray  # int64
+    disputed: np.ndarray | None = None  # ordinal, NEVER when never disputed
+    resolved: np.ndarray | None = None  # ordinal, NEVER when not resolved
     customer_index: dict = field(default_factory=dict)  # customer id -> code
 
     def __len__(self) -> int:
@@ -56,7 +58,11 @@ class InvoiceColumns:
         settled = np.fromiter((NEVER if i.settled_on is None else i.settled_on.toordinal() for i in invoices),
                               np.int64, n)
         cents = np.rint(np.fromiter((i.amount for i in invoices), np.float64, n) * 100).astype(np.int64)
-        return cls(customer, segment, list(segments), issue, due, settled, cents, customers)
+        disputed = np.fromiter((NEVER if i.disputed_on is None else i.disputed_on.toordinal() for i in invoices),
+                               np.int64, n)
+        resolved = np.fromiter((NEVER if i.dispute_resolved_on is None else i.dispute_resolved_on.toordinal()
+                                for i in invoices), np.int64, n)
+        return cls(customer, segment, list(segments), issue, due, settled, cents, disputed, resolved, customers)
 
 
 @dataclass
@@ -174,7 +180,8 @@ def build_matrix(invoices: Sequence[InvoiceFact] | InvoiceColumns, touches: Sequ
     overdue = (np.searchsorted(starts.keys, query_incl) - np.searchsorted(starts.keys, group)) - \
               (np.searchsorted(ends.keys, query_incl) - np.searchsorted(ends.keys, group))
 
-    t_late, t_recent, t_engaged, t_total = _touch_features(c, touches, group, query)
+    t_recent, t_engaged, t_total = _touch_features(c, touches, group, query)
+    disputes_before, disputes_open = _dispute_features(c, group, query)
 
     mean_late = np.where(has, s_dl / safe_n, prior_dl)
     amount = c.cents / 100.0
@@ -202,6 +209,8 @@ def build_matrix(invoices: Sequence[InvoiceFact] | InvoiceColumns, touches: Sequ
         "engage_rate": (t_engaged + 1.0) / (t_total + 2.0),
         "segment_late_rate": prior_late,
         "tenure_days": np.where(n_issued > 0, c.issue - first_issue, 0),
+        "disputes_before": disputes_before,
+        "open_disputes": disputes_open,
     }
     x = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
     for j, name in enumerate(FEATURE_NAMES):
@@ -219,7 +228,7 @@ def _touch_features(c: InvoiceColumns, touches: Sequence[TouchFact], group: np.n
     zeros = np.zeros(len(c), dtype=np.int64)
     known = [t for t in touches if t.customer_id in c.customer_index]
     if not known:
-        return zeros, zeros, zeros, zeros
+        return zeros, zeros, zeros
     m = len(known)
     t_cust = np.fromiter((c.customer_index[t.customer_id] for t in known), np.int64, m)
     t_day = np.fromiter((t.sent_on.toordinal() for t in known), np.int64, m)
@@ -227,4 +236,18 @@ def _touch_features(c: InvoiceColumns, touches: Sequence[TouchFact], group: np.n
     ev = _Counter(t_cust * SHIFT + t_day, {"engaged": t_engaged})
     lo, hi = ev.bounds(group, query)
     recent_lo = np.maximum(np.searchsorted(ev.keys, query - 30, "left"), lo)
-    return zeros, hi - recent_lo, ev.total("engaged", lo, hi), hi - lo
+    return hi - recent_lo, ev.total("engaged", lo, hi), hi - lo
+
+
+def _dispute_features(c: InvoiceColumns, group: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Disputes opened before the day, and of those the ones not resolved before it."""
+    zeros = np.zeros(len(c), dtype=np.int64)
+    if c.disputed is None or not (c.disputed < NEVER).any():
+        return zeros, zeros
+    opened_mask = c.disputed < NEVER
+    opened = np.sort(group[opened_mask] + c.disputed[opened_mask])
+    before = np.searchsorted(opened, query, "left") - np.searchsorted(opened, group, "left")
+    resolved_mask = opened_mask & (c.resolved < NEVER)
+    resolved = np.sort(group[resolved_mask] + c.resolved[resolved_mask])
+    closed = np.searchsorted(resolved, query, "left") - np.searchsorted(resolved, group, "left")
+    return before, before - closed

@@ -18,7 +18,7 @@ FEATURE_NAMES = (
     "n_settled", "late_rate", "mean_days_late", "std_days_late", "trend_days_late",
     "mean_days_to_pay", "open_count", "log_open_balance", "overdue_count", "amount_ratio",
     "log_amount", "terms_days", "issue_day_of_month", "touches_30d", "engage_rate",
-    "segment_late_rate", "tenure_days",
+    "segment_late_rate", "tenure_days", "disputes_before", "open_disputes",
 )
 RECENT = 3
 PRIOR_WEIGHT = 2.0
@@ -44,6 +44,8 @@ class CustomerState:
     first_issue: date | None = None
     open: dict = field(default_factory=dict)  # invoice_id -> (due_date, amount)
     touches: list[TouchFact] = field(default_factory=list)
+    disputes_opened: int = 0  # the customer's invoices disputed before the moment
+    disputes_open: int = 0  # of which not yet resolved
 
 
 def _vector(state: CustomerState, target: InvoiceFact, as_of: date, prior: Prior) -> list[float]:
@@ -73,6 +75,8 @@ def _vector(state: CustomerState, target: InvoiceFact, as_of: date, prior: Prior
         (engaged + 1.0) / (len(state.touches) + 2.0),
         prior.late_rate,
         float((as_of - state.first_issue).days) if state.first_issue else 0.0,
+        float(state.disputes_opened),
+        float(state.disputes_open),
     ]
 
 
@@ -91,6 +95,11 @@ def state_as_of(history: Iterable[InvoiceFact], touches: Iterable[TouchFact], as
     state.days_late = [i.days_late() for i in settled]
     state.days_to_pay = [i.days_to_pay() for i in settled]
     state.touches = [t for t in touches if t.sent_on < as_of]
+    for invoice in issued:
+        if invoice.disputed_on is not None and invoice.disputed_on < as_of:
+            state.disputes_opened += 1
+            resolved = invoice.dispute_resolved_on
+            state.disputes_open += 0 if resolved is not None and resolved < as_of else 1
     return state
 
 

@@ -7,6 +7,7 @@ most recent slice of the training window; pay dates come from three quantile-los
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,8 +39,19 @@ class PaymentModel:
     # Days added on both sides of P10-P90 so the interval covers 80 % of the calibration slice
     # (conformalised quantile regression): quantile models alone are overconfident here.
     interval_widening: float = 0.0
+    # CPU seconds each part of the fit took (classifier, calibrator, each quantile model).
+    fit_seconds: dict[str, float] = field(default_factory=dict)
+
+    def _columns(self, x: np.ndarray) -> np.ndarray:
+        """The model's own features out of today's full vector (a model registered before a feature was added)."""
+        if tuple(self.feature_names) == FEATURE_NAMES:
+            return x
+        if "_column_index" not in self.__dict__:
+            self.__dict__["_column_index"] = [FEATURE_NAMES.index(name) for name in self.feature_names]
+        return x[:, self.__dict__["_column_index"]]
 
     def late_probability(self, x: np.ndarray) -> np.ndarray:
+        x = self._columns(x)
         if len(x) <= FLAT_ROWS:
             raw = self._flat()[0].probability(x)
         else:
@@ -49,6 +61,7 @@ class PaymentModel:
 
     def days_to_pay(self, x: np.ndarray) -> np.ndarray:
         """Columns P10, P50, P90 (sorted per row so quantiles never cross)."""
+        x = self._columns(x)
         if len(x) <= FLAT_ROWS:
             columns = [forest.raw(x) for forest in self._flat()[1:]]
         else:
@@ -71,7 +84,7 @@ class PaymentModel:
         return self.__dict__["_flat_forests"]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_flat_forests"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_flat_forests", "_column_index")}
 
     def prior(self, segment: str) -> Prior:
         return self.priors.get(segment) or self.priors.get("default") or Prior()
@@ -99,13 +112,18 @@ def train(rows: RowSet, priors: dict[str, Prior], *, seed: int = 0) -> PaymentMo
     cut = int(len(ordered) * (1 - CALIBRATION_SHARE))
     if len(np.unique(late[:cut])) < 2:
         raise ValueError("training data has only one class of outcome (all late or all on time)")
+    seconds: dict[str, float] = {}
+    started = time.process_time()
     classifier = _classifier(seed).fit(x[:cut], late[:cut])
+    seconds["classifier"] = time.process_time() - started
     calibrator = None
     if len(np.unique(late[cut:])) > 1:
+        started = time.process_time()
         calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
         calibrator.fit(classifier.predict_proba(x[cut:])[:, 1], late[cut:])
-    model = PaymentModel(classifier, calibrator, _quantile_models(x[:cut], days[:cut], seed), priors,
-                         trained_rows=len(ordered))
+        seconds["calibrator"] = time.process_time() - started
+    quantiles = _quantile_models(x[:cut], days[:cut], seed, seconds)
+    model = PaymentModel(classifier, calibrator, quantiles, priors, trained_rows=len(ordered), fit_seconds=seconds)
     model.interval_widening = conformal_widening(model.days_to_pay(x[cut:]), days[cut:])
     return model
 
@@ -131,17 +149,20 @@ def _classifier(seed: int) -> HistGradientBoostingClassifier:
     )
 
 
-def _quantile_models(x: np.ndarray, days: np.ndarray, seed: int) -> dict[float, HistGradientBoostingRegressor]:
+def _quantile_models(x: np.ndarray, days: np.ndarray, seed: int,
+                     seconds: dict[str, float]) -> dict[float, HistGradientBoostingRegressor]:
     if len(x) > MAX_QUANTILE_ROWS:  # quantiles need fewer rows than the classifier to settle
         pick = np.random.default_rng(seed).choice(len(x), MAX_QUANTILE_ROWS, replace=False)
         x, days = x[pick], days[pick]
-    return {
-        q: HistGradientBoostingRegressor(
+    models = {}
+    for q in QUANTILES:
+        started = time.process_time()
+        models[q] = HistGradientBoostingRegressor(
             loss="quantile", quantile=q, max_iter=100, learning_rate=0.08, min_samples_leaf=20,
             early_stopping=False, random_state=seed,
         ).fit(x, days)
-        for q in QUANTILES
-    }
+        seconds[f"quantile_{q}"] = time.process_time() - started
+    return models
 
 
 def pay_dates(issue_date, quantile_days: np.ndarray) -> tuple:

@@ -13,7 +13,7 @@ from datetime import date
 from rapport_scoring.domain.facts import InvoiceFact, TouchFact
 from rapport_scoring.domain.features import CustomerState, Prior, _vector
 
-_PREDICT, _ISSUE, _SETTLE, _TOUCH = range(4)
+_PREDICT, _ISSUE, _SETTLE, _TOUCH, _DISPUTE, _RESOLVE = range(6)
 
 
 @dataclass
@@ -78,6 +78,10 @@ def _events(invoices: Sequence[InvoiceFact], touches: Sequence[TouchFact]) -> li
         events.append((inv.issue_date, _ISSUE, inv.issue_date, inv.due_date, index))
         if inv.settled_on is not None:
             events.append((inv.settled_on, _SETTLE, inv.issue_date, inv.due_date, index))
+        if inv.disputed_on is not None:
+            events.append((inv.disputed_on, _DISPUTE, inv.issue_date, inv.due_date, index))
+        if inv.dispute_resolved_on is not None:
+            events.append((inv.dispute_resolved_on, _RESOLVE, inv.issue_date, inv.due_date, index))
     for index, touch in enumerate(touches):
         events.append((touch.sent_on, _TOUCH, touch.sent_on, touch.sent_on, index))
     events.sort()
@@ -100,6 +104,11 @@ def build_rows(invoices: Sequence[InvoiceFact], touches: Sequence[TouchFact] = (
             rows.append(_row(state, inv, day, tallies[inv.segment].prior()))
         elif phase == _ISSUE:
             _issue(state, inv)
+        elif phase == _DISPUTE:
+            state.disputes_opened += 1
+            state.disputes_open += 1
+        elif phase == _RESOLVE:
+            state.disputes_open -= 1
         else:
             state.open.pop(inv.invoice_id, None)
             state.days_late.append(inv.days_late())

@@ -1,6 +1,7 @@
 """Event handlers: keep the read model current, then rescore the customer the event touched."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,8 @@ from rapport_shared.contracts.outreach import (
     MessageClickedV1, MessageOpenedV1, MessageSentV1, ReplyReceivedV1,
 )
 from rapport_shared.contracts.payment import PaymentReceivedV1, PaymentReversedV1
+from rapport_shared.contracts.portal import DisputeOpenedV1
+from rapport_shared.contracts.task import CaseStatusChangedV1
 
 from rapport_scoring.adapters import repository
 from rapport_scoring.service_layer.rescoring import Rescorer
@@ -66,6 +69,22 @@ async def on_engaged(session: AsyncSession, tenant_id: UUID, p) -> Touched | Non
     return p.customer_id, []
 
 
+async def on_dispute_opened(session: AsyncSession, tenant_id: UUID, p: DisputeOpenedV1) -> Touched | None:
+    await repository.open_dispute(session, tenant_id, p.request_id, p.customer_id, p.invoice_id,
+                                  p.requested_at.astimezone(timezone.utc).date())
+    return p.customer_id, []  # the invoice's own prediction is made as of its issue day: only the customer's moves
+
+
+async def on_case_status(session: AsyncSession, tenant_id: UUID, p: CaseStatusChangedV1,
+                         at: datetime) -> Touched | None:
+    """A dispute case that ended (resolved, rejected...) ends the dispute; other cases change nothing here."""
+    if p.kind != "dispute" or p.status not in repository.DISPUTE_ENDS:
+        return None
+    await repository.resolve_dispute(session, tenant_id, p.case_id, p.customer_id, list(p.invoice_ids),
+                                     at.astimezone(timezone.utc).date())
+    return p.customer_id, []
+
+
 HANDLERS = {
     CustomerUpsertedV1: on_customer,
     PaymentReceivedV1: on_payment,
@@ -74,15 +93,19 @@ HANDLERS = {
     MessageOpenedV1: on_engaged,
     MessageClickedV1: on_engaged,
     ReplyReceivedV1: on_engaged,
+    DisputeOpenedV1: on_dispute_opened,
 }
 
 
 async def handle(session: AsyncSession, envelope: Envelope, rescorer: Rescorer) -> None:
     """Other event types on our topics (contacts, credit notes, bounces...) change nothing here."""
     payload = envelope.payload()
-    handler = on_invoice if isinstance(payload, InvoiceState) else HANDLERS.get(type(payload))
-    if handler is None:
-        return
-    touched = await handler(session, envelope.tenant_id, payload)
+    if isinstance(payload, CaseStatusChangedV1):
+        touched = await on_case_status(session, envelope.tenant_id, payload, envelope.time)
+    else:
+        handler = on_invoice if isinstance(payload, InvoiceState) else HANDLERS.get(type(payload))
+        if handler is None:
+            return
+        touched = await handler(session, envelope.tenant_id, payload)
     if touched is not None:
         await rescorer.rescore(session, envelope.tenant_id, touched[0], envelope, touched[1])
