@@ -83,3 +83,42 @@ async def test_older_snapshot_does_not_overwrite_newer(sessions, rescorer, ledge
     async with sessions() as session:
         row = (await session.execute(select(invoices.c.open_amount, invoices.c.version).where(invoices.c.invoice_id == inv))).one()
     assert (row[0], row[1]) == (200, 2)
+
+
+async def test_dispute_opened_then_resolved_reaches_the_customers_features(sessions, rescorer, ledger):
+    from rapport_shared.contracts.envelope import make_event
+    from rapport_shared.contracts.portal import DisputeOpenedV1
+    from rapport_shared.contracts.task import CaseStatusChangedV1
+
+    from rapport_scoring.adapters import repository, snapshot
+    from rapport_scoring.domain.features import state_as_of
+
+    cust, inv, request = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    issue, due = TODAY - timedelta(days=40), TODAY - timedelta(days=10)
+    opened_at = datetime(2026, 3, 20, 15, tzinfo=timezone.utc)
+    await _deliver(sessions, rescorer, ledger.invoice(cust, inv, issue, due, "900.00"),
+                   make_event(DisputeOpenedV1(request_id=request, customer_id=cust, invoice_id=inv,
+                                              requested_at=opened_at, reason_code="wrong_amount"),
+                              source="rapport.portal", tenant_id=ledger.tenant_id, customer_key=cust))
+
+    async def facts():
+        async with sessions() as session:
+            snap = await snapshot.load(session, ledger.tenant_id, cust)
+            tenant = await repository.tenant_invoice_facts(session, ledger.tenant_id)
+        return [repository.invoice_fact(r) for r in snap.invoices], tenant
+
+    mine, tenant = await facts()
+    assert [(f.disputed_on, f.dispute_resolved_on) for f in mine] == [(date(2026, 3, 20), None)]
+    assert [(f.disputed_on, f.dispute_resolved_on) for f in tenant] == [(date(2026, 3, 20), None)]
+    state = state_as_of(mine, [], TODAY)
+    assert (state.disputes_opened, state.disputes_open) == (1, 1)
+    # A case of another kind changes nothing; the dispute case ending resolves it.
+    other = CaseStatusChangedV1(case_id=uuid.uuid4(), customer_id=cust, kind="promise", status="broken", invoice_ids=[inv])
+    ended = CaseStatusChangedV1(case_id=request, customer_id=cust, kind="dispute", status="resolved", invoice_ids=[inv])
+    await _deliver(sessions, rescorer, *(make_event(p, source="rapport.scheduler", tenant_id=ledger.tenant_id,
+                                                    customer_key=cust, time=datetime(2026, 3, 25, tzinfo=timezone.utc))
+                                         for p in (other, ended)))
+    mine, _ = await facts()
+    assert [(f.disputed_on, f.dispute_resolved_on) for f in mine] == [(date(2026, 3, 20), date(2026, 3, 25))]
+    state = state_as_of(mine, [], TODAY)
+    assert (state.disputes_opened, state.disputes_open) == (1, 0)

@@ -49,3 +49,20 @@ def test_conformal_widening_by_hand():
 def test_widened_intervals_cover_about_80_percent_of_the_test_set():
     _, report = run_evaluation(synthetic.ledger(120, 24, seed=11))
     assert 0.7 <= report["interval_coverage_p10_p90"] <= 0.92
+
+
+def test_a_model_registered_before_new_features_predicts_on_its_own_columns():
+    from dataclasses import replace
+
+    from rapport_scoring.domain.feature_matrix import segment_priors_of
+    from rapport_scoring.domain.features import FEATURE_NAMES
+    from rapport_scoring.domain.model import train
+
+    rows = build_matrix(synthetic.ledger(40, 12, seed=6))
+    old = len(FEATURE_NAMES) - 2  # before disputes_before and open_disputes
+    model = train(replace(rows, x=rows.x[:, :old]), segment_priors_of(rows))
+    model.feature_names = FEATURE_NAMES[:old]
+    raw = model.classifier.predict_proba(rows.x[:300, :old])[:, 1]
+    expected = np.clip(np.interp(raw, model.calibrator.X_thresholds_, model.calibrator.y_thresholds_), 0.001, 0.999)
+    assert np.allclose(model.late_probability(rows.x[:300]), expected)
+    assert model.days_to_pay(rows.x[:5]).shape == (5, 3)
