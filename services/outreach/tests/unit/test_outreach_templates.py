@@ -119,3 +119,40 @@ def test_overrides_match_the_most_specific_variant() -> None:
     assert catalog.choose(overrides, "due_today", "firm", "en", "smb").subject == "smb"
     assert catalog.choose(overrides, "due_today", "friendly", "en", None).subject == "any"
     assert catalog.choose(overrides, "due_today", "friendly", "fr", None) == catalog.default_source("due_today", "fr")
+
+
+def _one_part(text: str) -> str:
+    context = catalog.sample_contexts("overdue_gentle", "en", "friendly", "Acme Supplies")[0]
+    return templates.render(TemplateSource("s", text, "<p>h</p>", "sms"), context).text
+
+
+def test_records_read_as_attributes_or_keys_and_keep_their_dict_methods() -> None:
+    # The fast dict path must give what Jinja's own lookup gives: keys, then dict methods.
+    assert _one_part("{{ invoices[0].number }}/{{ invoices[0]['number'] }}") == "INV-1043/INV-1043"
+    assert _one_part("{{ collector.keys() | sort | join(',') }}") == "email,name,phone,title"
+    assert _one_part("{{ collector.get('name') }}") == "Camille Martin"
+
+
+def test_jinja_globals_and_set_work_in_each_part_without_leaking_between_parts() -> None:
+    context = catalog.sample_contexts("overdue_gentle", "en", "friendly", "Acme Supplies")[0]
+    source = TemplateSource("{% set n = namespace(c=0) %}{% for i in range(3) %}{% set n.c = n.c + 1 %}"
+                            "{% endfor %}{{ n.c }}", "{% set contact_name = 'X' %}{{ contact_name }}",
+                            "<p>{{ contact_name }}</p>", "{{ contact_name }}")
+    rendered = templates.render(source, context)
+    assert rendered.subject == "3" and rendered.text == "X"
+    assert rendered.html == f"<p>{context['contact_name']}</p>" and rendered.sms == context["contact_name"]
+    assert context["contact_name"] != "X"  # the caller's variables are never written
+
+
+@pytest.mark.parametrize("text", ["{{ contact_name.__class__ }}", "{{ collector.__class__.__mro__ }}",
+                                  "{{ invoices[0].__class__ }}", "{{ (1).__class__.__subclasses__() }}"])
+def test_the_sandbox_still_refuses_internals(text: str) -> None:
+    with pytest.raises(TemplateInvalid) as caught:
+        _one_part(text)
+    assert caught.value.field == "text"
+
+
+def test_an_undefined_key_of_a_record_is_still_an_error_naming_the_part() -> None:
+    with pytest.raises(TemplateInvalid, match="undefined|has no attribute") as caught:
+        _one_part("{{ collector.fax }}")
+    assert caught.value.field == "text"
