@@ -1,7 +1,8 @@
 """One statement that claims due timers (or takes given keys) and loads everything the engine needs.
 
-Contacts, open invoices and active plans come back aggregated per customer as compact JSON arrays,
-so a batch of any size costs one round trip and one row per customer. The policy stamp (how many
+Contacts and open invoices come back aggregated per customer as arrays of records (decoded by the
+driver into typed tuples, nothing to parse), active plans as compact JSON, so a batch of any size
+costs one round trip and one row per customer. The policy stamp (how many
 policy rows the tenant has; policies are insert-only) lets the planner keep policies cached
 until one changes.
 """
@@ -40,15 +41,17 @@ stamps AS (
 SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, k.cause_id AS k_cause, k.correlation_id AS k_correlation,
   coalesce(s.n, 0) AS policy_stamp, ts.quiet_start AS k_quiet_start, ts.quiet_end AS k_quiet_end,
   (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset, c.*,
-  (SELECT json_agg(json_build_array(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale,
-            x.time_zone, x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out, x.active)
+  -- Records come back natively typed (no JSON text to parse, UUIDs in asyncpg's fast type), their
+  -- fields in the order of the engine's dataclasses.
+  (SELECT array_agg(ROW(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale, x.time_zone,
+            x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out::text, x.active)
           ORDER BY NOT x.is_primary, x.name)
-     FROM scheduler.contacts x WHERE x.tenant_id = k.tenant_id AND x.customer_id = k.customer_id)::text AS contacts_json,
-  (SELECT json_agg(json_build_array(i.invoice_id, i.number, i.issue_date, i.due_date, i.currency, i.amount_total,
+     FROM scheduler.contacts x WHERE x.tenant_id = k.tenant_id AND x.customer_id = k.customer_id) AS contacts_rows,
+  (SELECT array_agg(ROW(i.invoice_id, i.number, i.issue_date, i.due_date, i.currency, i.amount_total,
             i.open_amount, i.status, i.stage_offset, i.disputed, i.promise_until, i.plan_id, i.pdf_url)
           ORDER BY i.due_date, i.number)
      FROM scheduler.invoices i WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id
-      AND i.status IN ('open', 'partially_paid'))::text AS invoices_json,
+      AND i.status IN ('open', 'partially_paid')) AS invoices_rows,
   (SELECT json_agg(json_build_array(p.plan_id, p.invoice_ids, p.currency, p.instalments))
      FROM scheduler.plans p WHERE p.tenant_id = k.tenant_id AND p.customer_id = k.customer_id
       AND p.status = 'active')::text AS plans_json
@@ -107,9 +110,12 @@ def _batch(rows: Any) -> Batch:
         if row.customer_id is None:
             continue  # a timer without a customer row: nothing to decide, the timer goes idle
         portfolio = Portfolio(row.tenant_id, _customer(row), row.policy_override)
-        portfolio.customer.contacts = [_contact(c) for c in _json(row.contacts_json)]
-        portfolio.invoices = [_invoice(i) for i in _json(row.invoices_json)]
-        portfolio.plans = [_plan(p) for p in _json(row.plans_json)]
+        if row.contacts_rows:
+            portfolio.customer.contacts = [_contact(c) for c in row.contacts_rows]
+        if row.invoices_rows:
+            portfolio.invoices = [Invoice(*i) for i in row.invoices_rows]
+        if row.plans_json:
+            portfolio.plans = [_plan(p) for p in _json(row.plans_json)]
         batch.portfolios[key] = portfolio
     return batch
 
@@ -118,23 +124,13 @@ def _json(raw: str | None) -> list:
     return json.loads(raw, parse_float=Decimal) if raw else []
 
 
-def _day(raw: str | None) -> date | None:
-    return date.fromisoformat(raw) if raw else None
+NO_OPT_OUTS: frozenset[str] = frozenset()
 
 
-def _uuid(raw: str | None) -> UUID | None:
-    return UUID(raw) if raw else None
-
-
-def _contact(c: list) -> Contact:
-    return Contact(UUID(c[0]), c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], frozenset(c[11] or []),
-                   c[12])
-
-
-def _invoice(i: list) -> Invoice:
-    # numeric(20,4) always renders with a decimal point, so parse_float gives exact Decimals.
-    return Invoice(UUID(i[0]), i[1], date.fromisoformat(i[2]), date.fromisoformat(i[3]), i[4], Decimal(i[5]),
-                   Decimal(i[6]), i[7], i[8], i[9], _day(i[10]), _uuid(i[11]), i[12])
+def _contact(c: tuple) -> Contact:
+    opted_out = c[11]
+    return Contact(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10],
+                   NO_OPT_OUTS if opted_out == "[]" else frozenset(json.loads(opted_out)), c[12])
 
 
 def _plan(p: list) -> Plan:

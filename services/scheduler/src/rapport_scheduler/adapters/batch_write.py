@@ -88,21 +88,33 @@ COLUMNS = {
 
 
 class Rows:
-    """The rows of every table a batch writes, kept as one list per column (what ``unnest`` takes)."""
+    """The rows of every table a batch writes; ``params`` turns them into one list per column (what
+    ``unnest`` takes). Rows are appended as tuples and transposed once, in C."""
 
     def __init__(self) -> None:
-        self._columns = {table: tuple([] for _ in names) for table, names in COLUMNS.items()}
+        self._rows: dict[str, list[tuple]] = {table: [] for table in COLUMNS}
 
     def add(self, table: str, *values: Any) -> None:
-        for column, value in zip(self._columns[table], values, strict=True):
-            column.append(value)
+        self._rows[table].append(values)
+
+    def table(self, table: str) -> list[tuple]:
+        """The row list itself, for hot loops that append tuples directly."""
+        return self._rows[table]
 
     def count(self, table: str) -> int:
-        return len(self._columns[table][0])
+        return len(self._rows[table])
 
     def params(self) -> dict[str, list[Any]]:
-        return {f"{table}_{name}": column for table, names in COLUMNS.items()
-                for name, column in zip(names, self._columns[table])}
+        out: dict[str, list[Any]] = {}
+        for table, names in COLUMNS.items():
+            rows = self._rows[table]
+            for row in rows:
+                if len(row) != len(names):
+                    raise ValueError(f"{table} row has {len(row)} values, expected {len(names)}")
+            columns = list(zip(*rows)) if rows else [()] * len(names)
+            for name, column in zip(names, columns):
+                out[f"{table}_{name}"] = list(column)
+        return out
 
 
 def as_json(value: Any) -> str:

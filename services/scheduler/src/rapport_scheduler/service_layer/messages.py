@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
+
+import orjson
 
 from rapport_shared.bus.outbox import lane_of
 from rapport_shared.contracts.catalogue import TopicNames
 from rapport_shared.contracts.envelope import Envelope, make_event
-from rapport_shared.ids import new_id
 from rapport_shared.time import utcnow
 from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1, TaskCreatedV1
 from rapport_shared.contracts.touchpoint import Collector, CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
 
+from rapport_scheduler.adapters.ids import new_id
 from rapport_scheduler.domain.engine import PlannedTask, PlannedTouch
 from rapport_scheduler.domain.model import Customer
 from rapport_scheduler.domain.policy import Policy
@@ -26,26 +29,125 @@ def event(payload, tenant_id: UUID, customer_id: UUID, now: datetime, cause: Env
 OutboxRecord = tuple[UUID, str, str, int, bytes, bytes]
 
 
+class Emitter:
+    """Outbox rows of events serialised in one pass, without building an envelope around them.
+
+    The payload is JSON once (a pydantic model dumped once, or the hot path's ready bytes); the
+    envelope's attributes around it are formatted directly, the per-customer part once per customer.
+    Every attribute is a UUID, an ISO timestamp or a fixed name: nothing needs JSON escaping. The bytes
+    decode to the envelope ``make_event`` would have made (unit tests hold this). A cause is an
+    envelope or anything else with ``id`` and ``correlation_id``.
+    """
+
+    def __init__(self, topics: TopicNames, now: datetime) -> None:
+        self._topics = topics
+        self._resolved: dict[str, str] = {}
+        self._time = now.isoformat()
+
+    def topic(self, name: str) -> str:
+        resolved = self._resolved.get(name)
+        if resolved is None:
+            resolved = self._resolved[name] = self._topics(name)
+        return resolved
+
+    def customer(self, tenant_id: UUID, customer_id: UUID, cause=None) -> "CustomerEvents":
+        return CustomerEvents(self, tenant_id, customer_id, cause)
+
+    def record(self, payload, tenant_id: UUID, customer_id: UUID, cause=None,
+               event_id: UUID | None = None) -> OutboxRecord:
+        return self.customer(tenant_id, customer_id, cause).record(payload, event_id)
+
+
+class CustomerEvents:
+    """The envelope attributes every event of one customer shares in one batch, formatted once."""
+
+    __slots__ = ("_emitter", "_key", "_lane", "_correlation", "_tail")
+
+    def __init__(self, emitter: Emitter, tenant_id: UUID, customer_id: UUID, cause) -> None:
+        key = f"{tenant_id}:{customer_id}"
+        self._emitter = emitter
+        self._key = key.encode()
+        self._lane = lane_of(self._key)
+        self._correlation = str(cause.correlation_id) if cause else None
+        causation = f'"{cause.id}"' if cause else "null"
+        self._tail = (f'","source":"{SOURCE}","time":"{emitter._time}","subject":null,'
+                      f'"datacontenttype":"application/json","tenant_id":"{tenant_id}",'
+                      f'"causation_id":{causation},"partitionkey":"{key}","data":')
+
+    def raw(self, event_type: str, topic: str, data: bytes, event_id: UUID) -> OutboxRecord:
+        """The row of an event whose payload is already JSON (``data``)."""
+        head = (f'{{"specversion":"1.0","id":"{event_id}","type":"{event_type}",'
+                f'"correlation_id":"{self._correlation or event_id}{self._tail}')
+        return (event_id, event_type, self._emitter.topic(topic), self._lane, self._key,
+                b"".join((head.encode(), data, b"}")))
+
+    def record(self, payload, event_id: UUID | None = None) -> OutboxRecord:
+        return self.raw(payload.event_type, payload.topic, payload.model_dump_json().encode(), event_id or new_id())
+
+
 def outbox_record(topics: TopicNames, payload, tenant_id: UUID, customer_id: UUID, now: datetime,
                   cause=None) -> OutboxRecord:
-    """The outbox row of ``make_event(payload, ...)``, serialised in one pass.
+    """The outbox row of ``make_event(payload, ...)``, serialised in one pass (see :class:`Emitter`)."""
+    return Emitter(topics, now).record(payload, tenant_id, customer_id, cause)
 
-    The payload was validated when it was built and is dumped to JSON once; the envelope's
-    attributes around it are formatted directly, so nothing is validated or serialised twice. The
-    bytes decode to the envelope ``make_event`` would have made (a unit test holds this). ``cause`` is
-    an envelope or anything else with its ``id`` and ``correlation_id``.
-    """
-    event_id = new_id()
-    key = f"{tenant_id}:{customer_id}"
-    correlation = cause.correlation_id if cause else event_id
-    causation = f'"{cause.id}"' if cause else "null"
-    # Every attribute is a UUID, an ISO timestamp or a fixed name: nothing needs JSON escaping.
-    value = (f'{{"specversion":"1.0","id":"{event_id}","type":"{payload.event_type}","source":"{SOURCE}",'
-             f'"time":"{now.isoformat()}","subject":null,"datacontenttype":"application/json",'
-             f'"tenant_id":"{tenant_id}","correlation_id":"{correlation}","causation_id":{causation},'
-             f'"partitionkey":"{key}","data":{payload.model_dump_json()}}}')
-    raw_key = key.encode()
-    return event_id, payload.event_type, topics(payload.topic), lane_of(raw_key), raw_key, value.encode()
+
+def _json_default(value):
+    if isinstance(value, (UUID, Decimal)):
+        return str(value) if isinstance(value, UUID) else format(value, "f")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(data: dict) -> bytes:
+    """JSON of a payload dict as pydantic would write it: UUIDs as strings, amounts as plain decimal strings."""
+    return orjson.dumps(data, default=_json_default)
+
+
+TOUCHPOINT_TYPE, TOUCHPOINT_TOPIC = TouchpointDueV1.event_type, TouchpointDueV1.topic
+STAGE_TYPE, STAGE_TOPIC = DunningStageChangedV1.event_type, DunningStageChangedV1.topic
+
+
+def touchpoint_data(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, policy: Policy, today,
+                    clock_offset_seconds: float) -> bytes:
+    """The JSON of :func:`touchpoint`'s payload, built without validating a model (the engine's output
+    is trusted: it came from the validated read model). A unit test holds the two equal."""
+    contact = touch.recipient
+    if contact is not None:
+        recipient = {"contact_id": contact.contact_id, "name": contact.name, "email": contact.email,
+                     "phone": contact.phone, "locale": contact.locale or customer.locale,
+                     "time_zone": contact.time_zone or customer.time_zone, "role": contact.role}
+    else:
+        recipient = {"contact_id": None, "name": customer.name, "email": None, "phone": None,
+                     "locale": customer.locale, "time_zone": customer.time_zone, "role": None}
+    invoices = [{"invoice_id": i.invoice_id, "number": i.number, "issue_date": i.issue_date, "due_date": i.due_date,
+                 "currency": i.currency, "amount_total": format(i.amount_total, "f"),
+                 "open_amount": format(i.open_amount, "f"), "days_overdue": max(0, (today - i.due_date).days),
+                 "pdf_url": i.pdf_url} for i in touch.invoices]
+    collector = ({"name": customer.collector, "email": customer.collector_email, "phone": None, "title": None}
+                 if customer.collector else None)
+    instalment = touch.instalment
+    quiet = touch.quiet_hours
+    return dumps({
+        "touchpoint_id": touchpoint_id,
+        "customer": {"customer_id": customer.customer_id, "external_id": customer.external_id, "name": customer.name,
+                     "country": customer.country, "segment": customer.size},
+        "recipient": recipient, "channel": touch.channel, "fallback_channels": touch.fallback_channels,
+        "template_key": touch.template_key, "tone": touch.tone, "stage": touch.stage,
+        "step_offset_days": touch.step_offset, "policy_id": policy.policy_id, "policy_version": policy.version,
+        "currency": touch.currency, "total_open": format(touch.total_open, "f"), "invoices": invoices,
+        "collector": collector, "send_not_before": touch.window.start, "send_not_after": touch.window.end,
+        "early_pay_discount_percent": None, "promised_date": touch.promised_date,
+        "instalment_due_date": instalment[0] if instalment else None,
+        "instalment_amount": format(instalment[1], "f") if instalment else None,
+        "internal_audience": touch.audience, "clock_offset_seconds": clock_offset_seconds,
+        "quiet_hours_start": quiet[0] if quiet else None, "quiet_hours_end": quiet[1] if quiet else None,
+    })
+
+
+def stage_changed_data(customer_id: UUID, invoice_id: UUID, stage: str, at: datetime | None,
+                       paused: str | None = None) -> bytes:
+    """The JSON of :func:`stage_changed`'s payload, built directly (held equal by a unit test)."""
+    return dumps({"customer_id": customer_id, "invoice_id": invoice_id, "stage": stage, "paused_reason": paused,
+                  "last_touch_at": at})
 
 
 def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, policy: Policy,
@@ -77,13 +179,13 @@ def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, pol
         instalment_due_date=touch.instalment[0] if touch.instalment else None,
         instalment_amount=touch.instalment[1] if touch.instalment else None,
         internal_audience=touch.audience,
-        clock_offset_seconds=_travelled(now),
+        clock_offset_seconds=travelled(now),
         quiet_hours_start=touch.quiet_hours[0] if touch.quiet_hours else None,
         quiet_hours_end=touch.quiet_hours[1] if touch.quiet_hours else None,
     )
 
 
-def _travelled(now: datetime | None) -> float:
+def travelled(now: datetime | None) -> float:
     """How far the scheduler's clock runs ahead of the wall clock (time travel), to the second."""
     return float(round((now - utcnow()).total_seconds())) if now else 0.0
 

@@ -1,14 +1,14 @@
 """Run the engine for a batch of customers and write what it decided: state, timers, events, together.
 
-A batch costs a fixed number of statements whatever its size: one to load (or claim and load), one
-per table written (column arrays through ``unnest``), and a COPY for the outbox.
+A batch costs a fixed number of statements whatever its size: one to load (or claim and load) and one
+that writes every table (column arrays through ``unnest``); only a broken promise adds one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from rapport_shared.contracts.envelope import Envelope
 
 from rapport_scheduler.adapters import batch_load, batch_write as bw, policies as policy_store, portfolio as store
 from rapport_scheduler.adapters import worklist as work_store
+from rapport_scheduler.adapters.ids import id_stream
 from rapport_scheduler.domain.calendar import SendCalendar
 from rapport_scheduler.domain.engine import Decision, apply, decide
 from rapport_scheduler.domain.policy import Policy
@@ -59,6 +60,7 @@ class Planner:
         writes = Writes()
         for tenant_id, stamp in batch.stamps.items():
             await self._refresh_policies(session, tenant_id, stamp)
+        out = _BatchOut(writes, messages.Emitter(self._topics, now), now)
         for key, pf in batch.portfolios.items():
             policies = self._policies[pf.tenant_id][1]
             balance = pf.customer.open_balance(pf.invoices)
@@ -66,10 +68,10 @@ class Planner:
             calendar = self._calendar_for(policy, batch.quiet_hours.get(pf.tenant_id))
             decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, calendar)
             apply(decision, pf.customer, pf.invoices, pf.plans)
-            self._record(writes, pf, policy, decision, now, batch.causes.get(key, cause))
+            out.record(pf, policy, decision, batch.causes.get(key, cause))
         for key in batch.keys:
             writes.wakes.setdefault(key, None)
-        await self._write(session, writes, now)
+        await self._write(session, writes, out)
         return writes
 
     def _calendar_for(self, policy: Policy, tenant_quiet: tuple[time, time] | None) -> SendCalendar:
@@ -85,85 +87,100 @@ class Planner:
             self._policies[tenant_id] = (stamp, await policy_store.current(session, tenant_id))
             self.policy_loads += 1
 
-    def _event(self, payload, tenant: UUID, customer: UUID, now: datetime,
-               cause: Cause | None) -> messages.OutboxRecord:
-        return messages.outbox_record(self._topics, payload, tenant, customer, now, cause)
+    async def _write(self, session: AsyncSession, w: Writes, out: "_BatchOut") -> None:
+        for tenant, cid, cause in w.broken:  # rare: one statement per customer whose promise broke
+            events = out.emitter.customer(tenant, cid, cause)
+            for case_id, invoice_ids in await work_store.close_cases(session, tenant, cid, "promise", "broken"):
+                w.rows.add("obx", *events.record(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
+                                                 next(out.ids)))
+        timers = w.rows.table("tmr")
+        for (tenant, cid), due in w.wakes.items():
+            timers.append((tenant, cid, due))
+        await bw.write_all(session, w.rows)
 
-    def _record(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
-                cause: Cause | None) -> None:
+
+class _BatchOut:
+    """Turns one batch's decisions into rows: what ``Planner.plan_batch`` writes in one statement.
+
+    The hot path of the ticker: rows are appended as tuples, ids come from one bulk stream, and the
+    touchpoint and stage events are serialised straight to JSON (their pydantic twins in ``messages``
+    are held equal to them by unit tests).
+    """
+
+    def __init__(self, writes: Writes, emitter: messages.Emitter, now: datetime) -> None:
+        self.writes, self.emitter, self.now = writes, emitter, now
+        self.ids = id_stream()
+        self.travelled = messages.travelled(now)
+        rows = writes.rows
+        self.tp, self.inv, self.cus, self.obx, self.tl = (rows.table(t) for t in ("tp", "inv", "cus", "obx", "tl"))
+
+    def record(self, pf: store.Portfolio, policy: Policy, d: Decision, cause: Cause | None) -> None:
+        w, now = self.writes, self.now
         tenant, customer = pf.tenant_id, pf.customer
         cid = customer.customer_id
-        touched = self._record_touch(w, pf, policy, d, now, cause)
-        self._record_invoices(w, pf, policy, d, touched, now, cause)
-        w.rows.add("cus", tenant, cid, customer.last_message_on, customer.broken_promises, policy.policy_id,
-                        policy.version)
+        events: messages.CustomerEvents | None = None
+        touched: set[UUID] = set()
+        if d.touch is not None:
+            events = self.emitter.customer(tenant, cid, cause)
+            touched = self._touch(events, pf, policy, d)
+        if d.stages or touched or d.broken_promises:
+            events = events or self.emitter.customer(tenant, cid, cause)
+            self._invoices(events, pf, policy, d, touched)
+        self.cus.append((tenant, cid, customer.last_message_on, customer.broken_promises, policy.policy_id,
+                         policy.version))
         if d.reminded_instalment:
             for plan in pf.plans:
                 w.rows.add("pln", tenant, plan.plan_id, bw.as_json(store.plan_instalments_json(plan)))
         if d.broken_promises:
             w.broken.append((tenant, cid, cause))
-        self._record_tasks(w, pf, d, now, cause)
+        if d.tasks:
+            self._tasks(events or self.emitter.customer(tenant, cid, cause), pf, d)
         w.wakes[(tenant, cid)] = d.wake_at
 
-    def _record_touch(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, now: datetime,
-                      cause: Cause | None) -> set[UUID]:
-        if d.touch is None:
-            return set()
-        tenant, cid, touch = pf.tenant_id, pf.customer.customer_id, d.touch
-        touched = {i.invoice_id for i in touch.invoices}
-        tp_id = uuid4()
-        payload = messages.touchpoint(tp_id, pf.customer, touch, policy, d.today, now)
-        w.rows.add("obx", *self._event(payload, tenant, cid, now, cause))
-        w.rows.add("tp", tp_id, tenant, cid, touch.window.local_day, touch.stage, touch.channel, touch.template_key,
-                   touch.tone, policy.policy_id, policy.version, bw.as_json([str(x) for x in touched]),
-                   touch.currency, touch.total_open, touch.window.start, touch.window.end, now)
+    def _touch(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision) -> set[UUID]:
+        tenant, customer, touch, now = pf.tenant_id, pf.customer, d.touch, self.now
+        cid = customer.customer_id
+        tp_id = next(self.ids)
+        data = messages.touchpoint_data(tp_id, customer, touch, policy, d.today, self.travelled)
+        self.obx.append(events.raw(messages.TOUCHPOINT_TYPE, messages.TOUCHPOINT_TOPIC, data, next(self.ids)))
+        window = touch.window
+        invoice_ids = "[" + ",".join(f'"{i.invoice_id}"' for i in touch.invoices) + "]"
+        self.tp.append((tp_id, tenant, cid, window.local_day, touch.stage, touch.channel, touch.template_key,
+                        touch.tone, policy.policy_id, policy.version, invoice_ids, touch.currency, touch.total_open,
+                        window.start, window.end, now))
         numbers = ", ".join(i.number for i in touch.invoices)
-        _line(w, tenant, cid, now, "touchpoint", f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}",
-              tp_id)
-        return touched
+        self.tl.append((tenant, cid, now, "touchpoint",
+                        f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id, None))
+        return {i.invoice_id for i in touch.invoices}
 
-    def _record_invoices(self, w: Writes, pf: store.Portfolio, policy: Policy, d: Decision, touched: set[UUID],
-                         now: datetime, cause: Cause | None) -> None:
-        tenant, cid = pf.tenant_id, pf.customer.customer_id
-        changed = set(d.stages) | touched | set(d.broken_promises)
-        for inv in (i for i in pf.invoices if i.invoice_id in changed):
-            stage = d.stages.get(inv.invoice_id, (None, None))[1]
-            if stage is None and inv.invoice_id in d.broken_promises:
-                stage = "broken_promise"
-            w.rows.add("inv", tenant, inv.invoice_id, inv.stage_offset, stage, inv.promise_until,
-                           now if inv.invoice_id in touched else None, policy.policy_id, policy.version)
-            if inv.invoice_id in d.stages:
-                changed_stage = messages.stage_changed(cid, inv.invoice_id, d.stages[inv.invoice_id][1], now)
-                w.rows.add("obx", *self._event(changed_stage, tenant, cid, now, cause))
+    def _invoices(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision,
+                  touched: set[UUID]) -> None:
+        tenant, cid, now = pf.tenant_id, pf.customer.customer_id, self.now
+        stages, broken = d.stages, d.broken_promises
+        for inv in pf.invoices:
+            iid = inv.invoice_id
+            staged = stages.get(iid)
+            if staged is None and iid not in touched and iid not in broken:
+                continue
+            stage = staged[1] if staged else ("broken_promise" if iid in broken else None)
+            self.inv.append((tenant, iid, inv.stage_offset, stage, inv.promise_until,
+                             now if iid in touched else None, policy.policy_id, policy.version))
+            if staged:
+                data = messages.stage_changed_data(cid, iid, staged[1], now)
+                self.obx.append(events.raw(messages.STAGE_TYPE, messages.STAGE_TOPIC, data, next(self.ids)))
 
-    def _record_tasks(self, w: Writes, pf: store.Portfolio, d: Decision, now: datetime, cause: Cause | None) -> None:
-        if not d.tasks:
-            return
-        tenant, customer = pf.tenant_id, pf.customer
+    def _tasks(self, events: messages.CustomerEvents, pf: store.Portfolio, d: Decision) -> None:
+        tenant, customer, now, rows = pf.tenant_id, pf.customer, self.now, self.writes.rows
         cid = customer.customer_id
         oldest = max([(d.today - i.due_date).days for i in pf.invoices] or [0])
         ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band, oldest, customer.broken_promises)
         for task in d.tasks:
-            task_id = uuid4()
-            w.rows.add("tsk", task_id, tenant, cid, task.kind, task.reason,
-                       bw.as_json([str(x) for x in task.invoice_ids]),
-                       customer.collector, now)
+            task_id = next(self.ids)
+            rows.add("tsk", task_id, tenant, cid, task.kind, task.reason, bw.as_json([str(x) for x in task.invoice_ids]),
+                     customer.collector, now)
             created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
-            w.rows.add("obx", *self._event(created, tenant, cid, now, cause))
-            _line(w, tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id)
-
-    async def _write(self, session: AsyncSession, w: Writes, now: datetime) -> None:
-        for tenant, cid, cause in w.broken:  # rare: one statement per customer whose promise broke
-            for case_id, invoice_ids in await work_store.close_cases(session, tenant, cid, "promise", "broken"):
-                w.rows.add("obx", *self._event(messages.case_changed(case_id, cid, "promise", "broken", invoice_ids),
-                                               tenant, cid, now, cause))
-        for (tenant, cid), due in w.wakes.items():
-            w.rows.add("tmr", tenant, cid, due)
-        await bw.write_all(session, w.rows)
-
-
-def _line(w: Writes, tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None) -> None:
-    w.rows.add("tl", tenant, customer, at, kind, summary, ref, None)
+            self.obx.append(events.record(created, next(self.ids)))
+            self.tl.append((tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id, None))
 
 
 def timeline_row(tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None = None,
