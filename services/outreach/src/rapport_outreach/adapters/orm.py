@@ -49,8 +49,9 @@ messages = Table(
     Index("ix_messages_due", "state", "next_attempt_at"),
     Index("ix_messages_customer", "tenant_id", "customer_id", "created_at"),
     Index("ix_messages_provider_id", "provider_message_id"),
-    Index("ix_messages_to", "to_address", "created_at"),
 )
+# Replies are matched case-insensitively: lower(to_address) = :address (adapters/repository.py).
+Index("ix_messages_to_lower", func.lower(messages.c.to_address), messages.c.channel, messages.c.created_at)
 
 # Everything that happened to a message (the communication history); provider event ids dedupe webhooks.
 message_events = Table(
@@ -87,9 +88,9 @@ contacts = Table(
     Column("locale", String(16)),
     Column("opted_out_channels", _JSON, nullable=False),
     Column("version", Integer, nullable=False),
-    Index("ix_contacts_email", "email"),
-    Index("ix_contacts_phone", "phone"),
 )
+Index("ix_contacts_email_lower", func.lower(contacts.c.email))
+Index("ix_contacts_phone_lower", func.lower(contacts.c.phone))
 
 templates = Table(
     "templates", metadata,

@@ -1,0 +1,45 @@
+"""case-insensitive address indexes for reply and inbound matching
+
+Revision ID: 0004
+Revises: 0003
+
+Inbound replies (SendGrid Inbound Parse, Twilio inbound SMS) find the latest message to an address
+with ``lower(to_address) = :address`` and the contacts with ``lower(email|phone)``; the plain
+column indexes could not serve those predicates, so each reply scanned every message ever sent.
+The unused ``ix_messages_to`` (plain ``to_address``) is replaced, one index less on the hot insert.
+
+Built CONCURRENTLY (outside the migration's transaction) so a large ``messages`` table keeps
+taking writes while the index is built.
+"""
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+SCHEMA = "outreach"
+
+
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_to_lower ON {SCHEMA}.messages "
+                   "(lower(to_address), channel, created_at)")
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_contacts_email_lower ON {SCHEMA}.contacts "
+                   "(lower(email))")
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_contacts_phone_lower ON {SCHEMA}.contacts "
+                   "(lower(phone))")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_messages_to")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_contacts_email")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_contacts_phone")
+
+
+def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_to ON {SCHEMA}.messages "
+                   "(to_address, created_at)")
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_contacts_email ON {SCHEMA}.contacts (email)")
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_contacts_phone ON {SCHEMA}.contacts (phone)")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_messages_to_lower")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_contacts_email_lower")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.ix_contacts_phone_lower")
