@@ -42,3 +42,14 @@ def test_payment_model_small_batches_equal_large_batch_path_and_survive_pickling
     restored = pickle.loads(pickle.dumps(model))
     assert "_flat_forests" not in restored.__dict__
     assert np.allclose(restored.late_probability(x[:3]), expected_p[:3], atol=1e-9)
+
+
+def test_merged_walk_of_all_four_forests_equals_each_model_alone():
+    invoices = synthetic.ledger(60, 12, seed=4)
+    model, _ = run_evaluation(invoices)
+    x = np.asarray([r.features for r in build_rows(invoices)[:60]])
+    p, q = model.predict(x)
+    assert np.allclose(p, model.late_probability(x), atol=1e-12)
+    assert np.allclose(q, model.days_to_pay(x), atol=1e-9)
+    big = np.repeat(x, 5, axis=0)  # > 256 rows: scikit-learn's predict for both
+    assert np.allclose(model.predict(big)[1][::5], q, atol=1e-9)

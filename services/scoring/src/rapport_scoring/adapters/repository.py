@@ -23,15 +23,27 @@ async def upsert_customer(session: AsyncSession, tenant_id: UUID, row: dict) -> 
     ))
 
 
+_INVOICE_FIELDS = ("invoice_id", "customer_id", "number", "issue_date", "due_date", "currency", "amount_total",
+                   "open_amount", "status", "paid_at", "version", "settled_on")
+
+
+def _invoice_upsert():
+    """Built once: the consumer's hottest statement (parameters bound per call)."""
+    statement = insert(invoices)
+    return statement.on_conflict_do_update(
+        index_elements=[invoices.c.invoice_id], set_={k: statement.excluded[k] for k in _INVOICE_FIELDS},
+        where=invoices.c.version <= statement.excluded.version,
+    ).returning(invoices.c.invoice_id)
+
+
+_UPSERT_INVOICE = _invoice_upsert()
+
+
 async def upsert_invoice(session: AsyncSession, tenant_id: UUID, row: dict) -> bool:
     """Store the snapshot unless a newer version is already there; True when stored."""
     # Only a paid invoice has a settlement date: the others skip the second statement.
     row = {**row, "settled_on": None}
-    statement = insert(invoices).values(tenant_id=tenant_id, **row)
-    result = await session.execute(statement.on_conflict_do_update(
-        index_elements=[invoices.c.invoice_id], set_={k: statement.excluded[k] for k in row},
-        where=invoices.c.version <= statement.excluded.version,
-    ).returning(invoices.c.invoice_id))
+    result = await session.execute(_UPSERT_INVOICE, {"tenant_id": tenant_id, **{k: row[k] for k in _INVOICE_FIELDS}})
     stored = result.first() is not None
     if stored and row["status"] == "paid":
         await refresh_settled_on(session, [row["invoice_id"]])
@@ -131,8 +143,11 @@ async def resolve_dispute(session: AsyncSession, tenant_id: UUID, dispute_id: UU
     return [i for i in result.scalars() if i is not None]
 
 
-def dispute_summary(tenant_id: UUID, customer_id: UUID | None = None):
-    """Per invoice: the first dispute's opening and, when all its disputes ended, the last resolution."""
+def dispute_summary(tenant_id, customer_id=None):
+    """Per invoice: the first dispute's opening and, when all its disputes ended, the last resolution.
+
+    ``tenant_id`` / ``customer_id`` are values or bind parameters (a prebuilt statement).
+    """
     condition = and_(disputes.c.tenant_id == tenant_id, disputes.c.opened_on.is_not(None),
                      disputes.c.invoice_id.is_not(None))
     if customer_id is not None:

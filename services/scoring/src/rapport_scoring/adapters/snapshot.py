@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_scoring.adapters.orm import customer_scores, customers, invoice_scores, invoices, touches
@@ -31,8 +32,8 @@ class CustomerSnapshot:
     invoice_scores: dict[UUID, tuple[InvoiceScore, str]] = field(default_factory=dict)
 
 
-def _customer_query(tenant_id: UUID, customer_id: UUID):
-    anchor = select(literal(customer_id).label("customer_id")).subquery()
+def _customer_query(tenant_id, customer_id):
+    anchor = select(customer_id.label("customer_id")).subquery()
     touched = exists().where(touches.c.tenant_id == tenant_id, touches.c.customer_id == customer_id)
     return (
         select(customers.c.segment, customers.c.payment_terms_days, touched.label("has_touches"),
@@ -42,7 +43,7 @@ def _customer_query(tenant_id: UUID, customer_id: UUID):
     )
 
 
-def _invoices_query(tenant_id: UUID, customer_id: UUID):
+def _invoices_query(tenant_id, customer_id):
     summary = dispute_summary(tenant_id, customer_id)
     return (
         select(invoices.c.invoice_id, invoices.c.customer_id, invoices.c.issue_date, invoices.c.due_date,
@@ -56,12 +57,19 @@ def _invoices_query(tenant_id: UUID, customer_id: UUID):
     )
 
 
+# Built once with bind parameters: building and compiling them per event cost more than running them.
+_TENANT, _CUSTOMER = bindparam("tenant_id", type_=PG_UUID(as_uuid=True)), bindparam("customer_id", type_=PG_UUID(as_uuid=True))
+_CUSTOMER_QUERY = _customer_query(_TENANT, _CUSTOMER)
+_INVOICES_QUERY = _invoices_query(_TENANT, _CUSTOMER)
+
+
 async def load(session: AsyncSession, tenant_id: UUID, customer_id: UUID) -> CustomerSnapshot:
-    row = (await session.execute(_customer_query(tenant_id, customer_id))).one()
+    params = {"tenant_id": tenant_id, "customer_id": customer_id}
+    row = (await session.execute(_CUSTOMER_QUERY, params)).one()
     snapshot = CustomerSnapshot(row.segment or "default", row.payment_terms_days, bool(row.has_touches))
     if row.risk_band is not None:
         snapshot.last_score = CustomerScore(*(row[i] for i in range(3, 3 + len(_SCORE_FIELDS))))
-    for r in (await session.execute(_invoices_query(tenant_id, customer_id))).mappings():
+    for r in (await session.execute(_INVOICES_QUERY, params)).mappings():
         snapshot.invoices.append(dict(r))
         if r["model_version"] is not None:
             snapshot.invoice_scores[r["invoice_id"]] = (InvoiceScore(r["late_probability"], r["p10"], r["p50"], r["p90"]),

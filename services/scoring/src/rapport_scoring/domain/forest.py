@@ -24,6 +24,9 @@ class FlatForest:
     roots: np.ndarray
     depth: int
     baseline: float
+    # For several models walked together: tree -> model one-hot (trees x models) and each model's baseline.
+    membership: np.ndarray | None = None
+    baselines: np.ndarray | None = None
 
     @classmethod
     def of(cls, estimator) -> FlatForest:
@@ -45,8 +48,26 @@ class FlatForest:
             depth=int(nodes["depth"].max()) + 1, baseline=float(np.ravel(estimator._baseline_prediction)[0]),
         )
 
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        """Sum of the leaf values over all trees, plus the baseline (before any link function)."""
+    @classmethod
+    def merged(cls, estimators) -> FlatForest:
+        """Several fitted models as one forest: one walk gives every model's raw prediction (``raw_each``)."""
+        parts = [cls.of(e) for e in estimators]
+        sizes = [len(p.value) for p in parts]
+        offsets = np.cumsum([0] + sizes[:-1])
+        trees = [len(p.roots) for p in parts]
+        membership = np.zeros((sum(trees), len(parts)))
+        membership[np.arange(sum(trees)), np.repeat(np.arange(len(parts)), trees)] = 1.0
+        return cls(
+            feature=np.concatenate([p.feature for p in parts]), threshold=np.concatenate([p.threshold for p in parts]),
+            missing_left=np.concatenate([p.missing_left for p in parts]),
+            left=np.concatenate([p.left + o for p, o in zip(parts, offsets)]),
+            right=np.concatenate([p.right + o for p, o in zip(parts, offsets)]),
+            value=np.concatenate([p.value for p in parts]), roots=np.concatenate([p.roots + o for p, o in zip(parts, offsets)]),
+            depth=max(p.depth for p in parts), baseline=0.0, membership=membership,
+            baselines=np.asarray([p.baseline for p in parts]),
+        )
+
+    def _leaves(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         rows = np.arange(len(x))[:, None]
         node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
@@ -54,7 +75,15 @@ class FlatForest:
             values = x[rows, self.feature[node]]
             go_left = np.where(np.isnan(values), self.missing_left[node], values <= self.threshold[node])
             node = np.where(go_left, self.left[node], self.right[node])
-        return self.value[node].sum(axis=1) + self.baseline
+        return self.value[node]
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Sum of the leaf values over all trees, plus the baseline (before any link function)."""
+        return self._leaves(x).sum(axis=1) + self.baseline
+
+    def raw_each(self, x: np.ndarray) -> np.ndarray:
+        """A merged forest: column j is model j's raw prediction."""
+        return self._leaves(x) @ self.membership + self.baselines
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Binary classifier: probability of the positive class (the logistic link)."""

@@ -56,6 +56,9 @@ class PaymentModel:
             raw = self._flat()[0].probability(x)
         else:
             raw = self.classifier.predict_proba(x)[:, 1]
+        return self._probability(raw)
+
+    def _probability(self, raw: np.ndarray) -> np.ndarray:
         calibrated = self._calibrate(raw) if self.calibrator is not None else raw
         return np.clip(calibrated, 0.001, 0.999)
 
@@ -66,11 +69,27 @@ class PaymentModel:
             columns = [forest.raw(x) for forest in self._flat()[1:]]
         else:
             columns = [self.quantiles[q].predict(x) for q in QUANTILES]
-        q = np.sort(np.column_stack(columns), axis=1)
+        return self._intervals(np.column_stack(columns))
+
+    def _intervals(self, columns: np.ndarray) -> np.ndarray:
+        q = np.sort(columns, axis=1)
         widening = getattr(self, "interval_widening", 0.0)  # models registered before it had none
         q[:, 0] = np.minimum(q[:, 0] - widening, q[:, 1])  # a narrowing never crosses P50
         q[:, 2] = np.maximum(q[:, 2] + widening, q[:, 1])
         return np.maximum(q, 0.0)
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Late probability and P10/P50/P90 days to pay together; a few rows take one walk of all four forests."""
+        if len(x) > FLAT_ROWS:
+            return self.late_probability(x), self.days_to_pay(x)
+        raw = self._merged().raw_each(self._columns(x))
+        p = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        return self._probability(p), self._intervals(raw[:, 1:])
+
+    def _merged(self) -> FlatForest:
+        if "_merged_forest" not in self.__dict__:
+            self.__dict__["_merged_forest"] = FlatForest.merged([self.classifier, *(self.quantiles[q] for q in QUANTILES)])
+        return self.__dict__["_merged_forest"]
 
     def _calibrate(self, raw: np.ndarray) -> np.ndarray:
         # The same piecewise-linear map as IsotonicRegression.predict (clipped), without its overhead.
@@ -84,7 +103,7 @@ class PaymentModel:
         return self.__dict__["_flat_forests"]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_flat_forests", "_column_index")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_flat_forests", "_column_index", "_merged_forest")}
 
     def prior(self, segment: str) -> Prior:
         return self.priors.get(segment) or self.priors.get("default") or Prior()

@@ -118,7 +118,7 @@ def _next_invoice(history: list[InvoiceFact], snap: snapshot.CustomerSnapshot, t
 def _predict(model: PaymentModel | None, x: np.ndarray, targets: list[InvoiceFact]) -> tuple[np.ndarray, np.ndarray]:
     """Model predictions, or the rules of the walking skeleton when no model is trained yet."""
     if model is not None:
-        return model.late_probability(x), model.days_to_pay(x)
+        return model.predict(x)
     late_rate, mean_days_late = x[:, 1], x[:, 2]  # smoothed toward the segment prior
     terms = np.asarray([t.terms_days for t in targets], dtype=float)
     p50 = np.maximum(terms + mean_days_late, 0)
