@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rapport_outreach.testing.auth import ADMIN_TOKEN
 from rapport_outreach.testing.provider_fakes import SendGridFake, ServerThread, TwilioFake
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -54,7 +55,7 @@ def outreach_settings(infra, sendgrid_fake, twilio_fake, tmp_path_factory):
         twilio_messaging_service_sid=TwilioFake.service_sid, twilio_base_url=twilio_fake.url,
         twilio_voice_from="+15550001234",
         public_base_url="http://outreach.test", provider_timeout_s=0.5, backoff_base_s=0.01, max_attempts=3,
-        breaker_failures=50, sendgrid_webhook_public_key=WEBHOOK_KEY.public_b64, inbound_parse_token="parse-secret")
+        breaker_failures=50, sendgrid_webhook_public_key=WEBHOOK_KEY.public_b64, inbound_parse_token="parse-secret", admin_token=ADMIN_TOKEN)
 
 
 class _WebhookKey:

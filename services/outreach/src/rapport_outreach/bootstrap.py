@@ -32,7 +32,7 @@ from rapport_outreach.config import Settings
 from rapport_outreach.domain.accounts import ProviderAccount
 from rapport_outreach.domain.errors import Conflict, NotFound, OutreachError
 from rapport_outreach.domain.model import RetryPolicy
-from rapport_outreach.entrypoints.api import accounts, messages, templates, webhooks
+from rapport_outreach.entrypoints.api import accounts, keys, messages, templates, webhooks
 from rapport_outreach.service_layer import handlers
 from rapport_outreach.service_layer.accounts import AccountBook
 from rapport_outreach.service_layer.compose import Composer
@@ -154,7 +154,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
 
     app = FastAPI(title="Rapport outreach", version="1.0.0", lifespan=lifespan)
     install_common(app, settings.service_name, readiness)
-    for router in (templates.router, messages.router, accounts.router, webhooks.router):
+    for router in (templates.router, messages.router, accounts.router, keys.router, webhooks.router):
         app.include_router(router)
 
     @app.exception_handler(OutreachError)

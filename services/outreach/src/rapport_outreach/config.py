@@ -66,5 +66,9 @@ class Settings(ServiceSettings):
     sender_idle_poll_s: float = 0.2
     max_sms_segments: int = 4
     inbound_parse_token: SecretStr = SecretStr("")
+    admin_token: SecretStr = Field(
+        SecretStr("dev-admin-token"),
+        validation_alias=AliasChoices("RAPPORT_OUTREACH_ADMIN_TOKEN", "RAPPORT_ADMIN_TOKEN"),
+        description="X-Admin-Token of the operator routes (tenants' API keys); set it in production")
     credentials_key: SecretStr = Field(SecretStr("dev-credentials-key"),
                                        description="encrypts tenants' provider secrets at rest")

@@ -12,10 +12,11 @@ from twilio.request_validator import RequestValidator
 from rapport_outreach.adapters.orm import messages, outbox, suppressions
 from rapport_outreach.bootstrap import make_handler
 from rapport_outreach.testing.provider_fakes import TwilioFake
+from rapport_outreach.testing.auth import operator
 
 pytestmark = pytest.mark.integration
 TENANT = uuid.uuid4()
-H = {"X-Tenant-Id": str(TENANT)}
+H = operator(TENANT)
 GOOD = {"key": "due_today", "tone": "firm", "locale": "en", "subject": "Due today: {{ total }}",
         "text": "Dear {{ contact_name }}, {{ total }} is due. {{ pay_url }}",
         "html": "<p>Dear {{ contact_name }}</p>", "sms": "{{ total }} due today"}
@@ -65,7 +66,7 @@ async def test_a_broken_template_is_refused_at_save_time(client, change, field, 
     assert response.status_code == 422
     body = response.json()
     assert body["errors"][0]["field"] == field and needle in body["errors"][0]["reason"]
-    listed = (await client.get("/v1/templates", headers={"X-Tenant-Id": str(uuid.uuid4())})).json()
+    listed = (await client.get("/v1/templates", headers=operator(uuid.uuid4()))).json()
     assert listed["templates"] == []
 
 
@@ -73,7 +74,9 @@ async def test_missing_fields_and_tenant_are_named(client) -> None:
     response = await client.put("/v1/templates", json={"key": "due_today"}, headers=H)
     assert response.status_code == 422 and {e["field"] for e in response.json()["errors"]} >= {"subject", "sms"}
     response = await client.get("/v1/templates")
-    assert response.status_code == 401 and response.json()["errors"][0]["field"] == "X-Tenant-Id"
+    assert response.status_code == 401 and response.json()["errors"][0]["field"] == "Authorization"
+    response = await client.get("/v1/templates", headers={**H, "X-Tenant-Id": "not-a-uuid"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "X-Tenant-Id"
 
 
 async def test_preview_renders_the_sample_customer_with_sms_segments(client) -> None:
@@ -94,7 +97,7 @@ async def test_message_log_per_customer_and_invoice(client, sessions, deps, send
     by_invoice = (await client.get(f"/v1/messages?invoice_id={tp.invoices[0].invoice_id}", headers=H)).json()
     assert [m["id"] for m in by_customer["messages"]] == [str(row.id)] == [m["id"] for m in by_invoice["messages"]]
     assert by_customer["messages"][0]["events"][0]["kind"] == "sent"
-    other = await client.get(f"/v1/messages/{row.id}", headers={"X-Tenant-Id": str(uuid.uuid4())})
+    other = await client.get(f"/v1/messages/{row.id}", headers=operator(uuid.uuid4()))
     assert other.status_code == 404
 
 

@@ -13,6 +13,7 @@ from rapport_shared.contracts.touchpoint import Recipient
 from rapport_outreach.adapters.orm import messages, outbox
 from rapport_outreach.bootstrap import make_handler
 from rapport_outreach.testing.provider_fakes import ServerThread, TwilioFake
+from rapport_outreach.testing.auth import operator
 
 pytestmark = pytest.mark.integration
 OWN_SID, OWN_TOKEN, OWN_SERVICE = "AC" + "a" * 32, "tenant-a-twilio-token", "MG" + "a" * 32
@@ -32,7 +33,7 @@ def own_twilio():
 async def two_tenants(sessions, deps, sender, client, own_twilio, make_touchpoint, make_envelope):
     """Tenants A (own Twilio account) and B (process defaults) each e-mail and text the same contact."""
     a, b = uuid.uuid4(), uuid.uuid4()
-    await client.put("/v1/provider-accounts/sms", headers={"X-Tenant-Id": str(a)}, json={
+    await client.put("/v1/provider-accounts/sms", headers=operator(a), json={
         "provider": "twilio", "settings": {"account_sid": OWN_SID, "messaging_service_sid": OWN_SERVICE,
                                            "base_url": own_twilio.url}, "secrets": {"auth_token": OWN_TOKEN}})
     person = Recipient(contact_id=uuid.uuid4(), name="Sam AP", email=f"ap-{uuid.uuid4().hex[:8]}@shared.example",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rapport_outreach.adapters.orm import messages, provider_accounts
 from rapport_outreach.bootstrap import make_handler
 from rapport_outreach.testing.provider_fakes import SendGridFake, ServerThread
+from rapport_outreach.testing.auth import operator
 
 pytestmark = pytest.mark.integration
 TENANT_SECRET = "SG.tenant-own-key-7f3a9c"
@@ -42,7 +43,7 @@ async def test_tenant_account_sends_its_messages_and_others_keep_the_defaults(
         caplog) -> None:
     caplog.set_level(logging.DEBUG)
     own, other = uuid.uuid4(), uuid.uuid4()
-    answer = await client.put("/v1/provider-accounts/email", headers={"X-Tenant-Id": str(own)}, json={
+    answer = await client.put("/v1/provider-accounts/email", headers=operator(own), json={
         "provider": "sendgrid", "settings": {"base_url": tenant_sendgrid.url, "from_email": "ar@own.example"},
         "secrets": {"api_key": TENANT_SECRET}})
     assert answer.status_code == 200, answer.text
@@ -55,7 +56,7 @@ async def test_tenant_account_sends_its_messages_and_others_keep_the_defaults(
     assert tenant_sendgrid.accepted[0]["body"]["from"]["email"] == "ar@own.example"
     assert [r["message_id"] for r in sendgrid_fake.accepted] == [str(theirs.id)]
 
-    listed = await client.get("/v1/provider-accounts", headers={"X-Tenant-Id": str(own)})
+    listed = await client.get("/v1/provider-accounts", headers=operator(own))
     assert listed.json()["accounts"][0]["provider"] == "sendgrid" and TENANT_SECRET not in listed.text
     async with sessions() as session:
         stored = (await session.execute(select(provider_accounts.c.secrets)
@@ -68,7 +69,7 @@ async def test_tenant_account_sends_its_messages_and_others_keep_the_defaults(
 async def test_saving_without_secrets_keeps_them_and_deleting_falls_back_to_the_defaults(
         sessions, deps, sender, client, sendgrid_fake, tenant_sendgrid, make_touchpoint, make_envelope) -> None:
     tenant = uuid.uuid4()
-    headers = {"X-Tenant-Id": str(tenant)}
+    headers = operator(tenant)
     await client.put("/v1/provider-accounts/email", headers=headers, json={
         "provider": "sendgrid", "settings": {"base_url": tenant_sendgrid.url}, "secrets": {"api_key": TENANT_SECRET}})
     renamed = await client.put("/v1/provider-accounts/email", headers=headers, json={
@@ -87,7 +88,7 @@ async def test_saving_without_secrets_keeps_them_and_deleting_falls_back_to_the_
 async def test_event_webhook_of_a_tenants_own_account_is_verified_with_its_key_and_touches_only_its_messages(
         sessions, deps, sender, client, tenant_sendgrid, webhook_key, make_touchpoint, make_envelope) -> None:
     own_key, tenant, other = type(webhook_key)(), uuid.uuid4(), uuid.uuid4()  # a key pair of the tenant's own
-    await client.put("/v1/provider-accounts/email", headers={"X-Tenant-Id": str(tenant)}, json={
+    await client.put("/v1/provider-accounts/email", headers=operator(tenant), json={
         "provider": "sendgrid", "settings": {"base_url": tenant_sendgrid.url, "webhook_public_key": own_key.public_b64},
         "secrets": {"api_key": TENANT_SECRET}})
     mine = await _send_one(sessions, deps, sender, tenant, make_touchpoint, make_envelope)
@@ -136,7 +137,7 @@ async def test_an_account_sealed_under_an_earlier_key_falls_back_to_the_defaults
      "settings.messaging_service_sid"),
 ])
 async def test_an_account_that_could_not_send_is_refused_naming_the_field(client, channel, body, field) -> None:
-    headers = {"X-Tenant-Id": str(uuid.uuid4())}
+    headers = operator(uuid.uuid4())
     answer = await client.put(f"/v1/provider-accounts/{channel}", headers=headers, json=body)
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == field, answer.text
     assert (await client.get("/v1/provider-accounts", headers=headers)).json()["accounts"] == []

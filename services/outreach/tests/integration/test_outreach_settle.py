@@ -10,10 +10,11 @@ from rapport_shared.bus import codec
 
 from rapport_outreach.adapters.orm import messages, outbox
 from rapport_outreach.bootstrap import make_handler
+from rapport_outreach.testing.auth import operator
 
 pytestmark = pytest.mark.integration
 TENANT = uuid.uuid4()
-HEADERS = {"X-Tenant-Id": str(TENANT)}
+HEADERS = operator(TENANT)
 
 
 async def _uncertain_message(sessions, deps, sender, sendgrid_fake, tp, envelope):
@@ -90,7 +91,7 @@ async def test_settlement_input_is_checked_and_scoped_to_the_tenant(
     assert bad.status_code == 422 and "resolution" in bad.json()["errors"][0]["field"]
     anonymous = await client.post(url, headers=HEADERS, json={"resolution": "sent", "settled_by": "  "})
     assert anonymous.status_code == 422 and "settled_by" in anonymous.json()["errors"][0]["field"]
-    other = await client.post(url, headers={"X-Tenant-Id": str(uuid.uuid4())},
+    other = await client.post(url, headers=operator(uuid.uuid4()),
                               json={"resolution": "not_sent", "settled_by": "someone"})
     assert other.status_code == 404
     async with sessions() as session:

@@ -129,3 +129,18 @@ provider_accounts = Table(
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Keys of the outreach API, one tenant each; the secret is stored only as its SHA-256 (domain/api_keys.py).
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    _now(),
+    Column("revoked_at", DateTime(timezone=True)),
+    UniqueConstraint("prefix", name="uq_api_keys_prefix"),
+    Index("ix_api_keys_tenant", "tenant_id"),
+)

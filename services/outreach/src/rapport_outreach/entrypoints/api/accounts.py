@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from rapport_outreach.domain.accounts import PROVIDERS_BY_CHANNEL, ProviderAccount
-from rapport_outreach.entrypoints.api.common import tenant_id
+from rapport_outreach.entrypoints.api.common import admin
 from rapport_outreach.service_layer.accounts import public
 
 router = APIRouter(prefix="/v1/provider-accounts", tags=["provider accounts"])
@@ -22,7 +22,7 @@ class AccountIn(BaseModel):
 
 
 @router.get("")
-async def list_accounts(request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def list_accounts(request: Request, tenant: UUID = Depends(admin)) -> dict:
     app = request.app.state
     async with app.sessions() as session:
         accounts = (await app.deps.accounts.refresh(session, [tenant]))[tenant]
@@ -31,7 +31,7 @@ async def list_accounts(request: Request, tenant: UUID = Depends(tenant_id)) -> 
 
 
 @router.put("/{channel}")
-async def save_account(channel: str, body: AccountIn, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def save_account(channel: str, body: AccountIn, request: Request, tenant: UUID = Depends(admin)) -> dict:
     app = request.app.state
     async with app.sessions() as session, session.begin():
         secrets = body.secrets
@@ -44,7 +44,7 @@ async def save_account(channel: str, body: AccountIn, request: Request, tenant: 
 
 
 @router.delete("/{channel}", status_code=204)
-async def delete_account(channel: str, request: Request, tenant: UUID = Depends(tenant_id)) -> None:
+async def delete_account(channel: str, request: Request, tenant: UUID = Depends(admin)) -> None:
     app = request.app.state
     async with app.sessions() as session, session.begin():
         await app.deps.accounts.remove(session, tenant, channel)

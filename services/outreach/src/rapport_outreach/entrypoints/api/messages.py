@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from rapport_outreach.adapters import repository
 from rapport_outreach.domain.errors import NotFound
-from rapport_outreach.entrypoints.api.common import tenant_id
+from rapport_outreach.entrypoints.api.common import reader, writer
 from rapport_outreach.service_layer import settlement
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
@@ -29,7 +29,7 @@ def _out(row, events: list) -> dict:  # noqa: ANN001 - Rows
 
 
 @router.get("")
-async def message_log(request: Request, tenant: UUID = Depends(tenant_id), customer_id: UUID | None = None,
+async def message_log(request: Request, tenant: UUID = Depends(reader), customer_id: UUID | None = None,
                       invoice_id: UUID | None = None, limit: int = Query(100, ge=1, le=1000)) -> dict:
     async with request.app.state.sessions() as session:
         items = await repository.history(session, tenant, customer_id, invoice_id, limit)
@@ -37,7 +37,7 @@ async def message_log(request: Request, tenant: UUID = Depends(tenant_id), custo
 
 
 @router.get("/{message_id}")
-async def message(message_id: UUID, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def message(message_id: UUID, request: Request, tenant: UUID = Depends(reader)) -> dict:
     async with request.app.state.sessions() as session:
         row = await repository.get_message(session, message_id)
         if row is None or row.tenant_id != tenant:
@@ -56,7 +56,7 @@ class SettleIn(BaseModel):
 
 
 @router.post("/{message_id}/settle")
-async def settle(message_id: UUID, body: SettleIn, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def settle(message_id: UUID, body: SettleIn, request: Request, tenant: UUID = Depends(writer)) -> dict:
     """Settle an uncertain message; the only way one is ever sent again."""
     app = request.app.state
     async with app.sessions() as session, session.begin():

@@ -10,7 +10,7 @@ from rapport_outreach.adapters import template_repository
 from rapport_outreach.domain.defaults import LOCALES, TEMPLATE_KEYS
 from rapport_outreach.domain.errors import NotFound
 from rapport_outreach.domain.templates import Rendered, TemplateSource
-from rapport_outreach.entrypoints.api.common import tenant_id
+from rapport_outreach.entrypoints.api.common import reader, writer
 from rapport_outreach.service_layer import template_service
 from rapport_outreach.service_layer.template_service import TemplateVariant
 
@@ -58,14 +58,14 @@ def _rendered(r: Rendered) -> dict:
 
 
 @router.get("")
-async def list_templates(request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def list_templates(request: Request, tenant: UUID = Depends(reader)) -> dict:
     async with request.app.state.sessions() as session:
         rows = await template_repository.list_templates(session, tenant)
     return {"templates": [_out(r) for r in rows], "keys": list(TEMPLATE_KEYS), "locales": list(LOCALES)}
 
 
 @router.put("")
-async def save_template(body: TemplateIn, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def save_template(body: TemplateIn, request: Request, tenant: UUID = Depends(writer)) -> dict:
     app = request.app.state
     async with app.sessions() as session, session.begin():
         row = await template_service.save(session, tenant, body.variant(), body.source(), app.deps.clock.now(),
@@ -74,7 +74,7 @@ async def save_template(body: TemplateIn, request: Request, tenant: UUID = Depen
 
 
 @router.post("/preview")
-async def preview(body: PreviewIn, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def preview(body: PreviewIn, request: Request, tenant: UUID = Depends(reader)) -> dict:
     app = request.app.state
     variant = TemplateVariant(body.key, body.tone, body.locale, body.segment)
     parts = (body.subject, body.text, body.html, body.sms)
@@ -87,7 +87,7 @@ async def preview(body: PreviewIn, request: Request, tenant: UUID = Depends(tena
 
 
 @router.get("/{template_id}")
-async def get_template(template_id: UUID, request: Request, tenant: UUID = Depends(tenant_id)) -> dict:
+async def get_template(template_id: UUID, request: Request, tenant: UUID = Depends(reader)) -> dict:
     async with request.app.state.sessions() as session:
         row = await template_repository.get_template(session, tenant, template_id)
     if row is None:
@@ -96,6 +96,6 @@ async def get_template(template_id: UUID, request: Request, tenant: UUID = Depen
 
 
 @router.delete("/{template_id}", status_code=204)
-async def delete_template(template_id: UUID, request: Request, tenant: UUID = Depends(tenant_id)) -> None:
+async def delete_template(template_id: UUID, request: Request, tenant: UUID = Depends(writer)) -> None:
     async with request.app.state.sessions() as session, session.begin():
         await template_service.remove(session, tenant, template_id)
