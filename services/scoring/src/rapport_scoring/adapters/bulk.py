@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 import psycopg
@@ -21,26 +21,37 @@ def stable_id(tenant_id: UUID, key: object) -> UUID:
     return uuid.uuid5(_NS, f"{tenant_id}:{key}")
 
 
-def _rows(tenant_id: UUID, facts: Iterable[InvoiceFact], currency: str):
+def _rows(tenant_id: UUID, facts: Iterable[InvoiceFact], currency_of: Callable[[object], str], ids: dict):
     for f in facts:
         amount = round(f.amount, 2)
         paid = f.settled_on is not None
-        yield (stable_id(tenant_id, f.invoice_id), tenant_id, stable_id(tenant_id, f.customer_id), str(f.invoice_id),
-               f.issue_date, f.due_date, currency, amount, 0 if paid else amount, "paid" if paid else "open",
-               f.settled_on, 1)
+        customer = ids.get(f.customer_id)
+        if customer is None:
+            customer = ids[f.customer_id] = stable_id(tenant_id, f.customer_id)
+        yield (stable_id(tenant_id, f.invoice_id), tenant_id, customer, str(f.invoice_id),
+               f.issue_date, f.due_date, currency_of(f.customer_id), amount, 0 if paid else amount,
+               "paid" if paid else "open", f.settled_on, 1)
 
 
-def copy_invoices(database_url: str, tenant_id: UUID, facts: Iterable[InvoiceFact], currency: str = "EUR") -> None:
+def copy_invoices(database_url: str, tenant_id: UUID, facts: Iterable[InvoiceFact], currency: str = "EUR", *,
+                  currency_of: Callable[[object], str] | None = None,
+                  collector_of: Callable[[object], str | None] | None = None) -> None:
+    """COPY invoices (and, given a list, their customers); per-customer currency and collector optional."""
+    currency_of = currency_of or (lambda _: currency)
+    collector_of = collector_of or (lambda _: None)
+    ids: dict = {}
     with psycopg.connect(to_sync_url(database_url).replace("+psycopg", "")) as conn:
         with conn.cursor().copy(f"COPY scoring.invoices ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in _rows(tenant_id, facts, currency):
+            for row in _rows(tenant_id, facts, currency_of, ids):
                 copy.write_row(row)
         segments = {}
         for f in facts if isinstance(facts, list) else []:
             segments[f.customer_id] = f.segment
-        with conn.cursor().copy("COPY scoring.customers (customer_id, tenant_id, name, currency, segment) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY scoring.customers (customer_id, tenant_id, name, currency, segment, collector_id) "
+                                "FROM STDIN") as copy:
             for customer, segment in segments.items():
-                copy.write_row((stable_id(tenant_id, customer), tenant_id, str(customer), currency, segment))
+                copy.write_row((ids[customer], tenant_id, str(customer), currency_of(customer), segment,
+                                collector_of(customer)))
         conn.commit()
         conn.autocommit = True
         # As autovacuum would in steady state: statistics, and a visibility map for index-only scans.
