@@ -17,8 +17,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_scheduler.adapters.portfolio import Portfolio, _customer
-from rapport_scheduler.domain.model import Contact, Instalment, Invoice, Plan
+from rapport_scheduler.adapters.portfolio import Portfolio
+from rapport_scheduler.domain.model import Contact, Customer, Instalment, Invoice, Plan
 
 Key = tuple[UUID, UUID]
 
@@ -38,11 +38,16 @@ BODY = """,
 stamps AS (
   SELECT p.tenant_id, count(*) AS n FROM scheduler.policies p
   WHERE p.tenant_id IN (SELECT DISTINCT tenant_id FROM keys) GROUP BY p.tenant_id)
-SELECT k.tenant_id AS k_tenant, k.customer_id AS k_customer, k.cause_id AS k_cause, k.correlation_id AS k_correlation,
-  coalesce(s.n, 0) AS policy_stamp, ts.quiet_start AS k_quiet_start, ts.quiet_end AS k_quiet_end,
-  (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset, c.*,
-  -- Records come back natively typed (no JSON text to parse, UUIDs in asyncpg's fast type), their
-  -- fields in the order of the engine's dataclasses.
+-- Read by position (see ``_batch``). Records come back natively typed (no JSON text to parse, UUIDs in
+-- the driver's fast type), their fields in the order of the engine's dataclasses.
+SELECT k.tenant_id, k.customer_id, k.cause_id, k.correlation_id,
+  coalesce(s.n, 0) AS policy_stamp, ts.quiet_start, ts.quiet_end,
+  (SELECT offset_seconds FROM scheduler.clock WHERE id = 1) AS clock_offset,
+  CASE WHEN c.customer_id IS NOT NULL THEN
+    ROW(c.customer_id, c.name, c.external_id, c.country, c.region, c.industry, c.size, c.tags::text, c.time_zone,
+        c.locale, c.risk_band, c.hold, c.last_message_on, c.replied_at, c.broken_promises, c.collector,
+        c.collector_email) END AS customer_row,
+  c.policy_override,
   (SELECT array_agg(ROW(x.contact_id, x.name, x.email, x.phone, x.preferred_channel, x.locale, x.time_zone,
             x.role, x.is_primary, x.consent_email, x.consent_sms, x.opted_out::text, x.active)
           ORDER BY NOT x.is_primary, x.name)
@@ -98,26 +103,34 @@ async def load(session: AsyncSession, keys: list[Key]) -> Batch:
 
 def _batch(rows: Any) -> Batch:
     batch = Batch()
-    for row in rows:
-        key = (row.k_tenant, row.k_customer)
-        batch.keys.append(key)
-        if row.k_cause is not None:
-            batch.causes[key] = Cause(row.k_cause, row.k_correlation or row.k_cause)
-        batch.stamps[row.k_tenant] = row.policy_stamp
-        if row.k_quiet_start is not None:
-            batch.quiet_hours[row.k_tenant] = (row.k_quiet_start, row.k_quiet_end)
-        batch.clock_offset = row.clock_offset or 0.0
-        if row.customer_id is None:
+    keys, causes, stamps, portfolios = batch.keys, batch.causes, batch.stamps, batch.portfolios
+    for (tenant, customer_id, cause, correlation, stamp, quiet_start, quiet_end, clock_offset, customer, override,
+         contacts, invoices, plans) in rows:
+        key = (tenant, customer_id)
+        keys.append(key)
+        if cause is not None:
+            causes[key] = Cause(cause, correlation or cause)
+        stamps[tenant] = stamp
+        if quiet_start is not None:
+            batch.quiet_hours[tenant] = (quiet_start, quiet_end)
+        batch.clock_offset = clock_offset or 0.0
+        if customer is None:
             continue  # a timer without a customer row: nothing to decide, the timer goes idle
-        portfolio = Portfolio(row.tenant_id, _customer(row), row.policy_override)
-        if row.contacts_rows:
-            portfolio.customer.contacts = [_contact(c) for c in row.contacts_rows]
-        if row.invoices_rows:
-            portfolio.invoices = [Invoice(*i) for i in row.invoices_rows]
-        if row.plans_json:
-            portfolio.plans = [_plan(p) for p in _json(row.plans_json)]
-        batch.portfolios[key] = portfolio
+        portfolio = Portfolio(tenant, _customer(customer), override)
+        if contacts:
+            portfolio.customer.contacts = [_contact(c) for c in contacts]
+        if invoices:
+            portfolio.invoices = [Invoice(*i) for i in invoices]
+        if plans:
+            portfolio.plans = [_plan(p) for p in _json(plans)]
+        portfolios[key] = portfolio
     return batch
+
+
+def _customer(c: tuple) -> Customer:
+    tags = c[7]
+    return Customer(c[0], c[1], c[2], c[3], c[4], c[5], c[6], [] if tags == "[]" else json.loads(tags), c[8], c[9],
+                    c[10], c[11], c[12], c[13], c[14], c[15], c[16])
 
 
 def _json(raw: str | None) -> list:

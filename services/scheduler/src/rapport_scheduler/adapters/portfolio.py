@@ -12,16 +12,6 @@ from rapport_scheduler.domain.model import Customer, Invoice, Plan
 Key = tuple[UUID, UUID]
 
 
-def _customer(row: Any) -> Customer:
-    return Customer(
-        customer_id=row.customer_id, name=row.name, external_id=row.external_id, country=row.country,
-        region=row.region, industry=row.industry, size=row.size, tags=list(row.tags or []),
-        time_zone=row.time_zone, locale=row.locale, risk_band=row.risk_band, hold=row.hold,
-        last_message_on=row.last_message_on, replied_at=row.replied_at, broken_promises=row.broken_promises,
-        collector=row.collector, collector_email=row.collector_email,
-    )
-
-
 class Portfolio:
     def __init__(self, tenant_id: UUID, customer: Customer, policy_override: UUID | None) -> None:
         self.tenant_id = tenant_id

@@ -48,13 +48,26 @@ class SendCalendar:
         return day.weekday() < 5 and day not in _holidays(country, day.year)
 
     def local_today(self, now: datetime, tz: str) -> date:
-        return now.astimezone(_zone(tz)).date()
+        return _local_today(now, tz)
 
     def local_midnight(self, day: date, tz: str) -> datetime:
-        return datetime.combine(day, time(0, 0), _zone(tz))
+        return _local_midnight(day, tz)
 
     def next_window(self, now: datetime, tz: str, country: str | None) -> Window:
-        """The window in progress, or the next one to open."""
+        """The window in progress, or the next one to open.
+
+        A batch decides many customers at one ``now``; those sharing a time zone and country share the
+        window, so it is worked out once per batch (windows are immutable).
+        """
+        key = (self.opens, self.closes, now, tz, country)
+        window = _windows.get(key)
+        if window is None:
+            if len(_windows) >= _WINDOWS_KEPT:
+                _windows.clear()
+            window = _windows[key] = self._next_window(now, tz, country)
+        return window
+
+    def _next_window(self, now: datetime, tz: str, country: str | None) -> Window:
         zone = _zone(tz)
         local = now.astimezone(zone)
         day = local.date()
@@ -74,6 +87,20 @@ class SendCalendar:
     def contains(self, instant: datetime, tz: str, country: str | None) -> bool:
         local = instant.astimezone(_zone(tz))
         return self.is_business_day(local.date(), country) and self.opens <= local.time() <= self.closes
+
+
+_WINDOWS_KEPT = 4096
+_windows: dict[tuple, Window] = {}
+
+
+@lru_cache(maxsize=4096)
+def _local_today(now: datetime, tz: str) -> date:
+    return now.astimezone(_zone(tz)).date()
+
+
+@lru_cache(maxsize=4096)
+def _local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0, 0), _zone(tz))
 
 
 @lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 """What each invoice asks for today: the one step that applies now, never the ones it missed."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -45,19 +46,45 @@ def _step_applies(step: Step, invoice: Invoice, customer: Customer) -> bool:
     return not step.risk_bands or customer.risk_band in step.risk_bands
 
 
+class CompiledSteps:
+    """A policy's steps prepared once for the hot path: latest first, and their offsets sorted."""
+
+    __slots__ = ("spec", "latest_first", "offsets")
+
+    def __init__(self, spec: PolicySpec) -> None:
+        self.spec = spec
+        self.latest_first = tuple(reversed(spec.steps))
+        self.offsets = tuple(sorted(s.offset_days for s in spec.steps))
+
+
+_compiled: dict[int, CompiledSteps] = {}
+
+
+def compiled(spec: PolicySpec) -> CompiledSteps:
+    """The spec's :class:`CompiledSteps`, made once per spec object (specs are immutable)."""
+    entry = _compiled.get(id(spec))
+    if entry is None or entry.spec is not spec:  # the entry holds its spec, so an id is never reused under it
+        if len(_compiled) > 4096:
+            _compiled.clear()
+        entry = _compiled[id(spec)] = CompiledSteps(spec)
+    return entry
+
+
 def cadence_step(spec: PolicySpec, invoice: Invoice, customer: Customer, today: date, shift: int) -> Step | None:
     """The latest step whose day has come and that this invoice has not had yet."""
     days = (today - invoice.due_date).days
     done = invoice.stage_offset if invoice.stage_offset is not None else -10**6
-    applicable = [s for s in spec.steps
-                  if done < s.offset_days and s.offset_days - shift <= days and _step_applies(s, invoice, customer)]
-    return applicable[-1] if applicable else None
+    for s in compiled(spec).latest_first:
+        if done < s.offset_days and s.offset_days - shift <= days and _step_applies(s, invoice, customer):
+            return s
+    return None
 
 
 def next_step_day(spec: PolicySpec, invoice: Invoice, after_offset: int | None, shift: int) -> date | None:
     done = after_offset if after_offset is not None else -10**6
-    later = [s.offset_days for s in spec.steps if s.offset_days > done]
-    return invoice.due_date + timedelta(days=min(later) - shift) if later else None
+    offsets = compiled(spec).offsets
+    index = bisect_right(offsets, done)  # the first offset after ``done``
+    return invoice.due_date + timedelta(days=offsets[index] - shift) if index < len(offsets) else None
 
 
 def from_step(invoice: Invoice, step: Step) -> Candidate:

@@ -55,15 +55,23 @@ class Decision:
 
 
 def decide(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy,
-           now: datetime, calendar: SendCalendar = SendCalendar()) -> Decision:
-    """Everything the customer's plan asks for at ``now``; the caller applies it in one transaction."""
-    tz = _time_zone(customer)
+           now: datetime, calendar: SendCalendar = SendCalendar(), balance: Decimal | None = None) -> Decision:
+    """Everything the customer's plan asks for at ``now``; the caller applies it in one transaction.
+
+    ``balance`` is the customer's open balance when the caller already has it (it is derived from
+    ``invoices`` otherwise).
+    """
+    contact = customer.primary_contact()
+    tz = (contact.time_zone if contact and contact.time_zone else None) or customer.time_zone
     decision = Decision(today=calendar.local_today(now, tz))
     if customer.hold:
         return decision  # a collector hold stops the cadence until released
-    found = _collect(customer, invoices, plans, policy, decision)
+    if balance is None:
+        balance = customer.open_balance(invoices)
+    shift = cand.acceleration_days(policy.spec, customer, balance)
+    found = _collect(customer, invoices, plans, policy, decision, shift)
     human = [c for c in found if c.channel == "call"]
-    messages = [c for c in found if c.channel != "call"]
+    messages = [c for c in found if c.channel != "call"] if human else found
     _call_task(human, decision)
     if decision.broken_promises:
         decision.tasks.append(PlannedTask("broken_promise", "promise to pay not kept by the promised date",
@@ -71,39 +79,38 @@ def decide(customer: Customer, invoices: list[Invoice], plans: list[Plan], polic
     window = calendar.next_window(now, tz, customer.country)
     blocked = customer.last_message_on is not None and customer.last_message_on >= window.local_day
     if messages and not blocked:
-        _touch(customer, messages, window, policy, decision)
+        _touch(customer, contact, messages, window, policy, decision)
     if decision.touch is not None:
         decision.touch.quiet_hours = (calendar.closes, calendar.opens)
-    decision.wake_at = _wake(customer, invoices, plans, policy, decision, calendar, now, tz)
+    decision.wake_at = _wake(customer, invoices, plans, policy, decision, calendar, tz, shift)
     return decision
 
 
-def _time_zone(customer: Customer) -> str:
-    contact = customer.primary_contact()
-    return (contact.time_zone if contact and contact.time_zone else None) or customer.time_zone
-
-
 def _collect(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy,
-             decision: Decision) -> list[cand.Candidate]:
+             decision: Decision, shift: int) -> list[cand.Candidate]:
+    """Broken promises first, then each invoice's cadence step (or non-responder follow-up), then instalments."""
     today, spec = decision.today, policy.spec
-    found: list[cand.Candidate] = []
+    broken: list[cand.Candidate] = []
+    cadence: list[cand.Candidate] = []
     for invoice in invoices:
-        if invoice.is_open and not invoice.disputed and invoice.promise_until and today > invoice.promise_until:
-            decision.broken_promises.append(invoice.invoice_id)
-            found.append(cand.broken_promise(invoice))
-    broken = set(decision.broken_promises)
-    balance = customer.open_balance(invoices)
-    shift = cand.acceleration_days(spec, customer, balance)
-    for invoice in invoices:
-        if invoice.invoice_id in broken or not invoice.in_cadence(today):
+        if not invoice.is_open or invoice.disputed:
             continue
+        promise = invoice.promise_until
+        if promise is not None and today > promise:
+            decision.broken_promises.append(invoice.invoice_id)
+            broken.append(cand.broken_promise(invoice))
+            continue
+        if promise is not None or invoice.plan_id is not None:
+            continue  # promised (not yet due) or under a payment plan: out of the regular cadence
         step = cand.cadence_step(spec, invoice, customer, today, shift)
         candidate = cand.from_step(invoice, step) if step else cand.non_responder(spec, invoice, customer, today)
         if candidate:
-            found.append(candidate)
-    by_id = {i.invoice_id: i for i in invoices}
-    for plan in plans:
-        found.extend(cand.instalments_due(plan, by_id, today))
+            cadence.append(candidate)
+    found = broken + cadence if broken else cadence
+    if plans:
+        by_id = {i.invoice_id: i for i in invoices}
+        for plan in plans:
+            found.extend(cand.instalments_due(plan, by_id, today))
     return found
 
 
@@ -117,17 +124,21 @@ def _call_task(calls: list[cand.Candidate], decision: Decision) -> None:
                                       [c.invoice.invoice_id for c in calls]))
 
 
-def _touch(customer: Customer, messages: list[cand.Candidate], window: Window, policy: Policy,
-           decision: Decision) -> None:
-    by_currency: dict[str, list[cand.Candidate]] = defaultdict(list)
-    for c in messages:
-        by_currency[c.invoice.currency].append(c)
-    # One message a day: the currency with the most urgent stage goes first, the rest wait a day.
-    group = max(by_currency.values(), key=lambda cs: (max(c.rank for c in cs), sum(c.invoice.open_amount for c in cs)))
-    lead = max(group, key=lambda c: c.rank)
+def _touch(customer: Customer, contact: Contact | None, messages: list[cand.Candidate], window: Window,
+           policy: Policy, decision: Decision) -> None:
+    currency = messages[0].invoice.currency
+    if all(c.invoice.currency == currency for c in messages):
+        group = messages
+    else:
+        by_currency: dict[str, list[cand.Candidate]] = defaultdict(list)
+        for c in messages:
+            by_currency[c.invoice.currency].append(c)
+        # One message a day: the currency with the most urgent stage goes first, the rest wait a day.
+        group = max(by_currency.values(),
+                    key=lambda cs: (max(c.rank for c in cs), sum(c.invoice.open_amount for c in cs)))
+    lead = max(group, key=_rank)
     if lead.kind == "instalment":
         group = [c for c in group if c.kind == "instalment"]
-    contact = customer.primary_contact()
     route = _route(lead, contact)
     if route is None:
         decision.tasks.append(PlannedTask("bounced_contact", f"no reachable channel for {lead.stage} message",
@@ -155,6 +166,13 @@ def _touch(customer: Customer, messages: list[cand.Candidate], window: Window, p
                                           [c.invoice.invoice_id for c in group]))
 
 
+def _rank(c: cand.Candidate) -> int:
+    return c.rank
+
+
+SORTED_MESSAGE_CHANNELS = tuple(sorted(MESSAGE_CHANNELS))
+
+
 def _route(lead: cand.Candidate, contact: Contact | None) -> tuple[str, list[str]] | None:
     """The channel to use and its fallbacks, honouring the contact's preference and opt-outs."""
     if lead.channel not in MESSAGE_CHANNELS:
@@ -164,7 +182,7 @@ def _route(lead: cand.Candidate, contact: Contact | None) -> tuple[str, list[str
         order.insert(0, contact.preferred_channel)
     if lead.step and lead.step.fallback_channel:
         order.append(lead.step.fallback_channel)
-    order += sorted(MESSAGE_CHANNELS)
+    order += SORTED_MESSAGE_CHANNELS
     usable = list(dict.fromkeys(c for c in order if contact is not None and contact.can_use(c)))
     return (usable[0], usable[1:]) if usable else None
 
@@ -174,21 +192,29 @@ def _unique(invoices: list[Invoice]) -> list[Invoice]:
 
 
 def _wake(customer: Customer, invoices: list[Invoice], plans: list[Plan], policy: Policy, decision: Decision,
-          calendar: SendCalendar, now: datetime, tz: str) -> datetime | None:
+          calendar: SendCalendar, tz: str, shift: int) -> datetime | None:
     """The next local midnight on which something could be due (the timer's next firing)."""
     today, spec = decision.today, policy.spec
-    shift = cand.acceleration_days(spec, customer, customer.open_balance(invoices))
+    stages, broken = decision.stages, decision.broken_promises
     days: list[date] = []
     for invoice in invoices:
         if not invoice.is_open or invoice.disputed:
             continue
-        if invoice.promise_until and invoice.invoice_id not in decision.broken_promises:
+        if invoice.promise_until and invoice.invoice_id not in broken:
             days.append(invoice.promise_until + timedelta(days=1))
         if invoice.plan_id is None:
-            done = decision.stages.get(invoice.invoice_id, (invoice.stage_offset, ""))[0]
-            days += [d for d in (cand.next_step_day(spec, invoice, done, shift),
-                                 cand.non_responder_day(spec, invoice, customer)) if d]
-    days += [d for d in (cand.next_instalment_day(p) for p in plans) if d]
+            staged = stages.get(invoice.invoice_id)
+            done = staged[0] if staged is not None else invoice.stage_offset
+            step_day = cand.next_step_day(spec, invoice, done, shift)
+            if step_day:
+                days.append(step_day)
+            follow_up = cand.non_responder_day(spec, invoice, customer)
+            if follow_up:
+                days.append(follow_up)
+    for plan in plans:
+        instalment_day = cand.next_instalment_day(plan)
+        if instalment_day:
+            days.append(instalment_day)
     if not days:
         return None
     next_day = max(min(days), today + timedelta(days=1))

@@ -66,7 +66,7 @@ class Planner:
             balance = pf.customer.open_balance(pf.invoices)
             policy = select_policy(policies, pf.customer, balance, pf.policy_override)
             calendar = self._calendar_for(policy, batch.quiet_hours.get(pf.tenant_id))
-            decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, calendar)
+            decision = decide(pf.customer, pf.invoices, pf.plans, policy, now, calendar, balance)
             apply(decision, pf.customer, pf.invoices, pf.plans)
             out.record(pf, policy, decision, batch.causes.get(key, cause))
         for key in batch.keys:
