@@ -9,6 +9,8 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -39,13 +41,48 @@ class _PooledHttpClient(AsyncTwilioHttpClient):
                       timeout=None, allow_redirects=False):  # noqa: ANN001 - the SDK's signature
         if url.startswith(TWILIO_API):
             url = self._base_url + url[len(TWILIO_API):]
+        headers = dict(headers or {})
         if auth:
-            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(auth[0], auth[1])}
+            headers["Authorization"] = _basic_auth(auth[0], auth[1])
+        if isinstance(data, dict):
+            # The form the SDK built, encoded as its own (requests-based) client would: aiohttp's FormData
+            # path took a fifth of an SMS's CPU for the same bytes.
+            data = form_encode(data).encode()
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         async with self._pool.session().request(method.upper(), url, params=params, data=data, headers=headers,
                                                 timeout=self._timeout,
                                                 allow_redirects=allow_redirects) as response:
             _LAST_HEADERS.set(dict(response.headers))
             return Response(response.status, await response.text(), response.headers)
+
+
+class _FormQuoter(dict):
+    """Code point -> its application/x-www-form-urlencoded form, as ``quote_plus`` writes it, learnt on first use.
+
+    ``str.translate`` with it quotes a text in C; ``urlencode`` quotes byte by byte in Python, which
+    was most of the encoding cost of an SMS body.
+    """
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = "+" if char == " " else quote(char, safe="")
+        self[code] = value
+        return value
+
+
+_QUOTER = _FormQuoter()
+
+
+def form_encode(data: dict) -> str:
+    """``urlencode(data, doseq=True)``, byte for byte; faster for the common all-strings form."""
+    if not all(type(k) is str and type(v) is str for k, v in data.items()):
+        return urlencode(data, doseq=True)
+    return "&".join(f"{k.translate(_QUOTER)}={v.translate(_QUOTER)}" for k, v in data.items())
+
+
+@lru_cache(maxsize=64)
+def _basic_auth(username: str, password: str) -> str:
+    return aiohttp.encode_basic_auth(username, password)
 
 
 class TwilioSmsProvider:
