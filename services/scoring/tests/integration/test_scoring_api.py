@@ -84,6 +84,9 @@ async def test_cash_forecast_has_13_weeks_and_a_backtest(scoring_api, book):
     # the only history is 10 days late, so the 900 open arrive in the first fortnight
     assert sum(w["p50"] for w in body["weekly"][:2]) == 900.0
     assert len(body["backtest"]["weeks"]) == 8
+    # both open invoices were scored by the consumer: the forecast draws from their predicted pay dates
+    assert (body["scored_invoices"], body["resampled_invoices"]) == (2, 0)
+    assert body["model_backtest"] == {"weeks": [], "wape": None, "model_version": None}  # no trained model yet
 
 
 async def test_bad_requests_name_the_field(scoring_api, book):
@@ -114,3 +117,11 @@ async def test_trained_model_is_registered_and_served_on_the_model_card(scoring_
     assert metrics["model"]["auc"] > metrics["baseline"]["auc"]
     assert {"auc", "accuracy", "brier", "mae_days"} <= set(metrics["baseline"])
     assert card["calibration"]["bins"] and all(b["count"] > 0 for b in card["calibration"]["bins"])
+    # The trained model's out-of-sample cash-forecast backtest is served beside the live forecast.
+    backtest = metrics["cash_forecast_backtest"]
+    assert backtest["weeks"] and backtest["wape"] is not None and 0 <= backtest["wape"] < 1
+    async with httpx.AsyncClient(base_url=scoring_api, timeout=60) as client:
+        body = (await client.get("/v1/analytics/cash-forecast", params={"currency": "EUR"},
+                                 headers=_headers(tenant_id))).json()
+    assert body["model_backtest"]["model_version"] == result.version
+    assert body["model_backtest"]["wape"] == backtest["wape"]

@@ -41,3 +41,43 @@ def test_backtest_of_a_perfectly_regular_payer_has_zero_wape():
     assert len(result["weeks"]) == 6
     assert result["wape"] == pytest.approx(0.0)
     assert all(w["actual"] == 100.0 for w in result["weeks"])
+
+
+def test_quantile_function_passes_through_p10_p50_p90():
+    q = np.asarray([[10.0, 20.0, 40.0]])
+    u = np.asarray([[0.0], [0.1], [0.5], [0.9], [1.0], [0.3]])
+    assert forecast.quantile_days(q, u).ravel().tolist() == pytest.approx([7.5, 10.0, 20.0, 40.0, 45.0, 15.0])
+
+
+def test_simulated_collections_follow_the_predicted_pay_dates():
+    offsets = np.asarray([[3.0, 3.0, 3.0]] * 4 + [[-10.0, -5.0, -1.0]])  # four sure on day 3; one already due
+    totals = forecast.simulate_quantiles(offsets, np.asarray([10.0, 10.0, 10.0, 10.0, 7.0]), simulations=30)
+    assert np.all(totals[:, 3] == 40.0) and np.all(totals[:, 0] == 7.0) and totals.sum() == 30 * 47.0
+    spread = forecast.simulate_quantiles(np.asarray([[5.0, 20.0, 35.0]] * 400), np.ones(400), simulations=50)
+    shares = spread.sum(axis=0) / spread.sum()
+    assert shares[:6].sum() == pytest.approx(0.1, abs=0.03) and shares[:21].sum() == pytest.approx(0.5, abs=0.05)
+
+
+class _Exact:
+    """A 'model' that knows every invoice's days to pay exactly (P10 = P50 = P90)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def days_to_pay(self, x):
+        index = [int(np.flatnonzero((self.rows.x == r).all(axis=1))[0]) for r in x]
+        days = np.nan_to_num(self.rows.days_to_pay[index], nan=1e4)
+        return np.repeat(days[:, None], 3, axis=1)
+
+
+def test_model_backtest_with_a_perfect_model_has_zero_wape_and_only_out_of_sample_weeks():
+    from rapport_scoring.domain.feature_matrix import build_matrix
+
+    invoices = [InvoiceFact(i, f"c{i % 3}", date(2025, 1, 6) + timedelta(days=3 * i), date(2025, 1, 6) + timedelta(days=3 * i + 14),
+                            100.0 + i, date(2025, 1, 6) + timedelta(days=3 * i + 9 + i % 7)) for i in range(60)]
+    rows = build_matrix(invoices)
+    first = date(2025, 4, 1).toordinal()
+    result = forecast.model_backtest(_Exact(rows), rows, first, weeks=8)
+    assert result["weeks"] and all(date.fromisoformat(w["week_start"]).toordinal() >= first for w in result["weeks"])
+    assert result["wape"] == pytest.approx(0.0)
+    assert sum(w["actual"] for w in result["weeks"]) > 0

@@ -125,11 +125,13 @@ async def days_to_pay(session: AsyncSession, tenant_id: UUID, limit: int) -> lis
 
 
 _OPEN_ITEMS = f"""
-SELECT i.customer_id, i.due_date, i.open_amount FROM {S}.invoices i
+SELECT i.customer_id, i.due_date, i.open_amount, s.p10, s.p50, s.p90 FROM {S}.invoices i
+LEFT JOIN {S}.invoice_scores s ON s.invoice_id = i.invoice_id
 WHERE i.tenant_id = :tenant AND i.open_amount > 0 AND i.currency = :currency
 """
 
 
 async def open_items(session: AsyncSession, tenant_id: UUID, currency: str) -> list[tuple]:
+    """(customer, due date, open amount, P10, P50, P90 pay dates or None when not scored yet)."""
     result = await session.execute(text(_OPEN_ITEMS), {"tenant": tenant_id, "currency": currency})
     return [tuple(r) for r in result]

@@ -79,6 +79,7 @@ class RowSet:
     segments: list[str]
     own_late_rate: np.ndarray
     own_mean_days: np.ndarray
+    amount: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.issue)
@@ -90,7 +91,8 @@ class RowSet:
     def take(self, index) -> RowSet:
         return RowSet(self.x[index], self.issue[index], self.settled[index], self.late[index],
                       self.days_to_pay[index], self.days_late[index], self.segment[index], self.segments,
-                      self.own_late_rate[index], self.own_mean_days[index])
+                      self.own_late_rate[index], self.own_mean_days[index],
+                      None if self.amount is None else self.amount[index])
 
 
 def segment_priors_of(rows: RowSet) -> dict[str, Prior]:
@@ -221,6 +223,7 @@ def build_matrix(invoices: Sequence[InvoiceFact] | InvoiceColumns, touches: Sequ
         days_to_pay=np.where(settled_mask, c.settled - c.issue, np.nan).astype(np.float64), days_late=days_late,
         segment=c.segment, segments=c.segments,
         own_late_rate=np.where(has, n_late / safe_n, np.nan), own_mean_days=np.where(has, s_dtp / safe_n, np.nan),
+        amount=amount,
     )
 
 

@@ -5,9 +5,10 @@ import calendar
 from datetime import date, timedelta
 from uuid import UUID
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_scoring.adapters import analytics_sql, repository
+from rapport_scoring.adapters import analytics_sql, model_registry, repository
 from rapport_scoring.domain import forecast, metrics
 
 
@@ -71,9 +72,25 @@ async def days_to_pay(session: AsyncSession, tenant_id: UUID, limit: int) -> dic
 
 
 async def cash_forecast(session: AsyncSession, tenant_id: UUID, as_of: date, currency: str, backtest_weeks: int) -> dict:
+    """Scored invoices from the model's pay-date quantiles, the others by resampling days late."""
     facts = await repository.tenant_invoice_facts(session, tenant_id, currency)
     _, lateness = forecast.state_at(facts, as_of + timedelta(days=1))
-    items = [forecast.OpenItem(c, due, float(amount)) for c, due, amount in await analytics_sql.open_items(session, tenant_id, currency)]
-    bands = forecast.summarise(forecast.simulate(items, lateness, as_of), as_of)
-    return {"as_of": as_of.isoformat(), "currency": currency, "method": "customer days-late resampling",
-            **bands, "backtest": forecast.backtest(facts, as_of, backtest_weeks)}
+    scored, amounts, unscored = [], [], []
+    for c, due, amount, p10, p50, p90 in await analytics_sql.open_items(session, tenant_id, currency):
+        if p50 is None:
+            unscored.append(forecast.OpenItem(c, due, float(amount)))
+        else:
+            scored.append([(p10 - as_of).days, (p50 - as_of).days, (p90 - as_of).days])
+            amounts.append(float(amount))
+    totals = forecast.simulate_quantiles(np.asarray(scored).reshape(-1, 3), np.asarray(amounts), seed=1) + \
+        forecast.simulate(unscored, lateness, as_of)
+    card = await model_registry.latest_card(session, tenant_id, "production")
+    model_backtest = (card.metrics.get("cash_forecast_backtest") if card else None) or {"weeks": [], "wape": None}
+    return {
+        "as_of": as_of.isoformat(), "currency": currency,
+        "method": "payment model P10/P50/P90 pay dates; customer days-late resampling for invoices not scored yet",
+        "scored_invoices": len(scored), "resampled_invoices": len(unscored), **forecast.summarise(totals, as_of),
+        "backtest": {**forecast.backtest(facts, as_of, backtest_weeks),
+                     "method": "customer days-late resampling replayed from each week start (this currency)"},
+        "model_backtest": {**model_backtest, "model_version": card.version if card else None},
+    }
