@@ -131,6 +131,7 @@ async def import_rate(infra, settings, tenant_id: UUID, path: Path) -> tuple[flo
     job_id = await _job(engine, tenant_id)
     conn = await asyncpg.connect(pg_url(infra))
     try:
+        await _settled(relay.pid)  # its start-up (imports, connections) is not per-invoice work
         cpu = _CpuMeter(conn, relay.pid)
         await cpu.start()
         started = time.perf_counter()
@@ -159,6 +160,17 @@ def _proc_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _settled(pid: int, timeout: float = 60.0) -> None:
+    """Wait until a freshly started process has finished starting: its CPU time stops growing."""
+    deadline, last = time.monotonic() + timeout, _proc_cpu(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        now = _proc_cpu(pid)
+        if now - last < 0.02 and now > 0:
+            return
+        last = now
 
 
 class _CpuMeter:

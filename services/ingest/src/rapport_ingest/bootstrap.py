@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,13 +13,13 @@ from rapport_shared.bus.outbox import Outbox
 from rapport_shared.bus.workers import run_consumer as run_bus_consumer
 from rapport_shared.contracts.catalogue import CONSUMERS, TopicNames
 from rapport_shared.contracts.envelope import Envelope
-from rapport_shared.db import make_engine, make_session_factory
+from rapport_shared.db import make_engine, make_session_factory, to_async_url
 from rapport_shared.runtime import check_kafka, check_postgres
 from rapport_shared.time import Clock, SystemClock
 from rapport_shared.web import Readiness, install_common
 
 from rapport_ingest.config import Settings
-from rapport_ingest.service_layer import status
+from rapport_ingest.service_layer import invoice_post, status
 from rapport_ingest.service_layer.tenancy import KeyCache
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
@@ -44,6 +45,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.state.outbox = make_outbox(settings)
         app.state.clock = clock or SystemClock()
         app.state.key_cache = KeyCache(settings.key_cache_ttl_s)
+        # The hot POST /v1/invoices runs on plain asyncpg connections (see service_layer.invoice_post).
+        app.state.fast_pool = await asyncpg.create_pool(
+            to_async_url(settings.database_url).replace("postgresql+asyncpg://", "postgresql://", 1),
+            min_size=1, max_size=settings.fast_pool_size, init=invoice_post.init_connection,
+            server_settings={"application_name": invoice_post.APPLICATION_NAME})
+        app.state.invoice_poster = invoice_post.InvoicePoster(settings.db_schema, TopicNames(settings.topic_prefix)("invoice"))
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
         worker = ImportWorker(engine, app.state.outbox, app.state.clock, settings)
@@ -51,6 +58,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         yield
         worker.stop()
         await task
+        await app.state.fast_pool.close()
         await engine.dispose()
 
     app = FastAPI(title="Rapport ingest", version="1.0.0", lifespan=lifespan,

@@ -15,3 +15,4 @@ class Settings(ServiceSettings):
     import_chunk_rows: int = 5000
     import_poll_s: float = 0.5
     key_cache_ttl_s: float = 5.0
+    fast_pool_size: int = 10  # asyncpg connections of the API's POST /v1/invoices path

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +57,29 @@ async def in_transaction(request: Request, tenant_id: UUID, work: Callable[[Unit
     except IntegrityError:
         # Two requests raced to create the same row; the loser may simply retry.
         raise ApiError(409, "a concurrent request changed the same record; retry") from None
+
+
+# A pooled connection found dead (Postgres restarted, the backend was terminated). The call is safe
+# to repeat once on a fresh connection: a number stored with this content answers 200 with it.
+_STALE_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                     asyncpg.AdminShutdownError, ConnectionError)
+
+
+async def post_invoice_fast(request: Request, tenant_id: UUID, body: Any) -> JSONResponse:
+    """POST /v1/invoices without an Idempotency-Key (``service_layer.invoice_post``): same answers."""
+    state = request.app.state
+    for attempt in (1, 2):
+        try:
+            async with state.fast_pool.acquire() as conn:
+                status, view = await state.invoice_poster.post(conn, tenant_id, body, state.clock.now())
+            return JSONResponse(view, status_code=status)
+        except LedgerError as exc:
+            raise api_error(exc) from None
+        except _STALE_CONNECTION:
+            if attempt == 2:
+                raise
+            await state.fast_pool.expire_connections()  # its other idle connections died too: reopen them all
+    raise AssertionError("unreachable")
 
 
 async def idempotent(

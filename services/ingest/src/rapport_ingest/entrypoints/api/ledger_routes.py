@@ -11,7 +11,7 @@ from rapport_ingest.domain import commands as c
 from rapport_ingest.service_layer import credit_notes, customers, invoices, payments, views
 from rapport_ingest.service_layer.snapshots import customer_view
 from rapport_ingest.service_layer.tenancy import Caller
-from rapport_ingest.entrypoints.api.deps import idempotent, in_transaction, scoped
+from rapport_ingest.entrypoints.api.deps import idempotent, in_transaction, post_invoice_fast, scoped
 
 router = APIRouter(prefix="/v1")
 reader, writer = scoped("read"), scoped("write")
@@ -57,6 +57,9 @@ async def put_invoice(number: str, body: c.UpsertInvoice, request: Request, who:
 @router.post("/invoices", tags=["invoices"])
 async def post_invoice(body: c.CreateInvoice, request: Request, who: Caller = Depends(writer),
                        idempotency_key: str | None = Header(None)):
+    if not idempotency_key:
+        return await post_invoice_fast(request, who.tenant_id, body)
+
     async def work(uow):
         result = await invoices.create_invoice(uow, body)
         return (201 if result.created else 200), views.invoice_fields(result.row)
