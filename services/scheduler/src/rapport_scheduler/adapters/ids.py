@@ -11,6 +11,7 @@ orders ids made within one millisecond and, once it runs out, the millisecond mo
 from __future__ import annotations
 
 import os
+import struct
 import time
 from uuid import UUID
 
@@ -24,6 +25,8 @@ _COUNTER_MAX = 0xFFF
 _VARIANT = 0x8000_0000_0000_0000
 _RANDOM_MASK = 0x3FFF_FFFF_FFFF_FFFF
 _last = [0, -1]  # the millisecond and counter of the last id handed out
+_pack = struct.pack
+_unpack = struct.unpack
 
 
 def new_ids(n: int) -> list[UUID]:
@@ -36,15 +39,17 @@ def new_ids(n: int) -> list[UUID]:
         counter = -1
     else:
         ms = last_ms
-    noise = os.urandom(8 * n)
+    pack = _pack
     out = []
     append = out.append
-    for offset in range(0, 8 * n, 8):
+    high = ((ms << 16) | 0x7000) + counter  # the last id's high half (counter -1: one below the first)
+    for noise in _unpack(f">{n}Q", os.urandom(8 * n)):
         counter += 1
+        high += 1
         if counter > _COUNTER_MAX:
             ms, counter = ms + 1, 0
-        low = int.from_bytes(noise[offset:offset + 8], "big") & _RANDOM_MASK | _VARIANT
-        append(_FastUUID(((ms << 80) | ((0x7000 | counter) << 64) | low).to_bytes(16, "big")))
+            high = (ms << 16) | 0x7000
+        append(_FastUUID(pack(">QQ", high, noise & _RANDOM_MASK | _VARIANT)))
     _last[0], _last[1] = ms, counter
     return out
 
