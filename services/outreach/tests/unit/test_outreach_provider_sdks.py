@@ -113,3 +113,13 @@ async def test_twilio_voice_call_speaks_the_text_without_links(twilio_fake) -> N
     assert form["From"] == "+15550001234" and form["To"] == "+33612345678"
     assert '<Say language="fr-FR">Bonjour Alex, 1 250,00 € sont échus.</Say>' in form["Twiml"]
     assert "https://" not in form["Twiml"]
+
+
+async def test_sendgrid_body_is_utf8_json_with_accents_intact(sendgrid, sendgrid_fake) -> None:
+    message = Outgoing(uuid.uuid4(), uuid.uuid4(), "email", "zoe@example.com", "Échéance : 1\u202f250,00\xa0€",
+                       "Bonjour Zoé, 1\u202f250,00\xa0€ sont dus.", "<p>Bonjour Zoé</p>", template_key="due_today",
+                       to_name="Zoé Müller")
+    await sendgrid.send(message)
+    body = sendgrid_fake.accepted[0]["body"]
+    assert body["subject"] == message.subject and body["content"][0]["value"] == message.body_text
+    assert body["personalizations"][0]["to"][0]["name"] == "Zoé Müller"

@@ -8,6 +8,7 @@ builds a new opener per message and blocks a thread while it waits.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import aiohttp
 from yarl import URL
@@ -30,7 +31,7 @@ class SendGridProvider:
         self._timeout = timeout(timeout_s)
         self._pool = pool or HttpPool()
         self._from = From(from_email, from_name)
-        self._asm_group_id = asm_group_id
+        self._asm = Asm(GroupId(asm_group_id)) if asm_group_id else None  # read-only once built: shared
         self._reply_domain = reply_domain
 
     def mail(self, message: Outgoing) -> Mail:
@@ -40,15 +41,17 @@ class SendGridProvider:
         # Replies come back through Inbound Parse addressed to the message they answer.
         mail.reply_to = ReplyTo(f"reply+{message.message_id}@{self._reply_domain}", self._from.name)
         for category in ("rapport", *(message.categories or ()), message.template_key or "message"):
-            mail.add_category(Category(category))
+            mail.add_category(_category(category))
         mail.add_custom_arg(CustomArg("rapport_message_id", str(message.message_id)))
         mail.add_custom_arg(CustomArg("rapport_tenant_id", str(message.tenant_id)))
-        if self._asm_group_id:
-            mail.asm = Asm(GroupId(self._asm_group_id))
+        if self._asm is not None:
+            mail.asm = self._asm
         return mail
 
     async def send(self, message: Outgoing) -> str | None:
-        body = json.dumps(self.mail(message).get()).encode()
+        # UTF-8 as is and no padding: accented texts and amounts were escaped to \uXXXX, a larger body
+        # for the socket and for SendGrid to parse.
+        body = json.dumps(self.mail(message).get(), ensure_ascii=False, separators=(",", ":")).encode()
         try:
             async with self._pool.session().post(self._url, data=body, headers=self._headers,
                                                  timeout=self._timeout) as response:
@@ -57,6 +60,12 @@ class SendGridProvider:
                 return response.headers.get("X-Message-Id")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error("sendgrid", exc) from None
+
+
+@lru_cache(maxsize=256)
+def _category(name: str) -> Category:
+    """Categories repeat (rapport, the template keys); the SDK only reads them when it builds the body."""
+    return Category(name)
 
 
 def _classify(status: int, headers, body: bytes | str) -> Exception:  # noqa: ANN001 - any mapping of headers
