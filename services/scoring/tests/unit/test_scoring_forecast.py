@@ -43,16 +43,27 @@ def test_backtest_of_a_perfectly_regular_payer_has_zero_wape():
     assert all(w["actual"] == 100.0 for w in result["weeks"])
 
 
-def test_quantile_function_passes_through_p10_p50_p90():
-    q = np.asarray([[10.0, 20.0, 40.0]])
-    u = np.asarray([[0.0], [0.1], [0.5], [0.9], [1.0], [0.3]])
-    assert forecast.quantile_days(q, u).ravel().tolist() == pytest.approx([7.5, 10.0, 20.0, 40.0, 45.0, 15.0])
+def test_quantile_function_passes_through_p10_p50_p90_and_inverts_the_cdf():
+    q = np.asarray([10.0, 20.0, 40.0])
+    u = np.asarray([0.0, 0.1, 0.3, 0.5, 0.9])
+    assert forecast.quantile_days(q, u).tolist() == pytest.approx([7.5, 10.0, 15.0, 20.0, 40.0])
+    # beyond P90 an exponential tail: with a 10 %-a-week hazard, half of what is left after P90 takes ~46 days
+    scale = forecast.tail_scale_days(0.1)
+    assert forecast.quantile_days(q, np.asarray(0.95), scale) == pytest.approx(40 + 7 * np.log(2) / -np.log(0.9))
+    t = np.asarray([8.0, 12.0, 33.0, 60.0])
+    assert forecast.quantile_days(q, forecast.cdf(q, t, scale), scale) == pytest.approx(t)
 
 
 def test_simulated_collections_follow_the_predicted_pay_dates():
-    offsets = np.asarray([[3.0, 3.0, 3.0]] * 4 + [[-10.0, -5.0, -1.0]])  # four sure on day 3; one already due
-    totals = forecast.simulate_quantiles(offsets, np.asarray([10.0, 10.0, 10.0, 10.0, 7.0]), simulations=30)
-    assert np.all(totals[:, 3] == 40.0) and np.all(totals[:, 0] == 7.0) and totals.sum() == 30 * 47.0
+    offsets = np.asarray([[3.0, 3.0, 3.0]] * 4)  # four invoices predicted for day 3 (a 10 % tail of a day's scale)
+    totals = forecast.simulate_quantiles(offsets, np.asarray([10.0, 10.0, 10.0, 10.0]), simulations=300)
+    assert np.all(totals[:, :3] == 0) and totals.sum() == pytest.approx(300 * 40.0)
+    assert totals[:, 3].mean() >= 36.0 and totals[:, 3:8].sum() == pytest.approx(totals.sum())
+    # Long past its P90 and still open: paid at the measured weekly hazard, not all on day 0.
+    overdue = np.asarray([[-60.0, -50.0, -40.0]] * 1000)
+    weekly = forecast.simulate_quantiles(overdue, np.ones(1000), horizon=7, simulations=20,
+                                         tail_scale=forecast.tail_scale_days(0.2))
+    assert weekly.sum(axis=1).mean() == pytest.approx(200, rel=0.15)
     spread = forecast.simulate_quantiles(np.asarray([[5.0, 20.0, 35.0]] * 400), np.ones(400), simulations=50)
     shares = spread.sum(axis=0) / spread.sum()
     assert shares[:6].sum() == pytest.approx(0.1, abs=0.03) and shares[:21].sum() == pytest.approx(0.5, abs=0.05)

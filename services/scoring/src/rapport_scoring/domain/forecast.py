@@ -73,22 +73,63 @@ def simulate(open_items: Sequence[OpenItem], lateness: dict[Hashable, list[int]]
     return totals
 
 
-def quantile_days(q: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Inverse CDF through (0.1, P10), (0.5, P50), (0.9, P90); the outer slopes continue to u = 0 and 1."""
-    p10, p50, p90 = q[..., 0], q[..., 1], q[..., 2]
-    return np.where(u < 0.5, p50 - (0.5 - u) * (p50 - p10) / 0.4, p50 + (u - 0.5) * (p90 - p50) / 0.4)
+_LN5 = float(np.log(5.0))
+
+
+def _knots(q: np.ndarray, tail_scale: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """P10 <= P50 <= P90 made strictly increasing, and the scale (days) of the exponential tail beyond P90.
+
+    Without a measured ``tail_scale`` the tail continues the P50-P90 spread (as if exponential from P50).
+    """
+    p10 = q[..., 0]
+    p50 = np.maximum(q[..., 1], p10 + 1e-6)
+    p90 = np.maximum(q[..., 2], p50 + 1e-6)
+    scale = np.maximum((p90 - p50) / _LN5, 1.0) if tail_scale is None else np.full_like(p90, tail_scale)
+    return p10, p50, p90, scale
+
+
+def tail_scale_days(weekly_hazard: float | None) -> float | None:
+    """The exponential tail's scale from the share of past-P90 invoices paid within a week."""
+    if weekly_hazard is None:
+        return None
+    return 7.0 / -np.log(1.0 - min(max(weekly_hazard, 1e-4), 0.999))
+
+
+def quantile_days(q: np.ndarray, u: np.ndarray, tail_scale: float | None = None) -> np.ndarray:
+    """Inverse CDF through (0.1, P10), (0.5, P50), (0.9, P90): linear up to P90 (the lower slope continues
+    to u = 0), then an exponential tail (a constant hazard for invoices still unpaid past their P90)."""
+    p10, p50, p90, scale = _knots(q, tail_scale)
+    low = np.where(u < 0.5, p50 - (0.5 - u) * (p50 - p10) / 0.4, p50 + (u - 0.5) * (p90 - p50) / 0.4)
+    tail = p90 + scale * np.log(0.1 / np.maximum(1.0 - u, 1e-12))
+    return np.where(u <= 0.9, low, tail)
+
+
+def cdf(q: np.ndarray, t: np.ndarray | float, tail_scale: float | None = None) -> np.ndarray:
+    """The share of that distribution paid by day ``t`` (inverse of ``quantile_days``)."""
+    p10, p50, p90, scale = _knots(q, tail_scale)
+    t = np.asarray(t, dtype=np.float64)
+    below = np.where(t < p50, 0.1 + 0.4 * (t - p10) / (p50 - p10), 0.5 + 0.4 * (t - p50) / (p90 - p50))
+    tail = 1.0 - 0.1 * np.exp(-np.maximum(t - p90, 0.0) / scale)
+    return np.clip(np.where(t <= p90, below, tail), 0.0, 1.0)
 
 
 def simulate_quantiles(offsets: np.ndarray, amounts: np.ndarray, *, horizon: int = HORIZON_DAYS,
-                       simulations: int = SIMULATIONS, seed: int = 0) -> np.ndarray:
-    """Collections simulated from each invoice's P10/P50/P90 pay day (days after the start, shape (n, 3))."""
+                       simulations: int = SIMULATIONS, seed: int = 0, tail_scale: float | None = None) -> np.ndarray:
+    """Collections simulated from each invoice's P10/P50/P90 pay day (days after the start, shape (n, 3)).
+
+    Every invoice is still open at the start, so its pay day is drawn conditionally on "not before
+    day 0": an invoice past its P90 gets the exponential tail's weekly chance, not all of its amount on
+    day 0.
+    """
     totals = np.zeros((simulations, horizon))
     if len(offsets) == 0:
         return totals
     offsets, amounts = np.asarray(offsets, dtype=np.float64), np.asarray(amounts, dtype=np.float64)
+    paid_before = cdf(offsets, 0.0, tail_scale)
     rng = np.random.default_rng(seed)
     for s in range(simulations):
-        day = np.maximum(np.rint(quantile_days(offsets, rng.random(len(offsets)))), 0).astype(np.int64)
+        u = paid_before + (1.0 - paid_before) * rng.random(len(offsets))
+        day = np.maximum(np.rint(quantile_days(offsets, u, tail_scale)), 0).astype(np.int64)
         inside = day < horizon
         totals[s] = np.bincount(day[inside], weights=amounts[inside], minlength=horizon)
     return totals
@@ -109,20 +150,42 @@ def model_backtest(model, rows, first_start: int, *, weeks: int = 8, seed: int =
     starts = [end - 7 * k for k in range(weeks, 0, -1) if end - 7 * k >= first_start]
     if not starts:
         return {"weeks": [], "wape": None}
+    hazard = past_p90_weekly_hazard(model, rows, first_start)
+    scale = tail_scale_days(hazard)
     candidates = np.flatnonzero((rows.issue < starts[-1]) & (rows.settled >= starts[0]))
     pay = rows.issue[candidates, None] + model.days_to_pay(rows.x[candidates]) if len(candidates) else np.zeros((0, 3))
     actual, predicted, out = [], [], []
     for start in starts:
         inside = (rows.issue[candidates] < start) & (rows.settled[candidates] >= start)
         amounts = rows.amount[candidates][inside]
-        totals = simulate_quantiles(pay[inside] - start, amounts, horizon=7, seed=seed)
+        totals = simulate_quantiles(pay[inside] - start, amounts, horizon=7, seed=seed, tail_scale=scale)
         forecast = float(np.median(totals.sum(axis=1)))
         collected = float(amounts[rows.settled[candidates][inside] < start + 7].sum())
         actual.append(collected)
         predicted.append(forecast)
         out.append({"week_start": date.fromordinal(start).isoformat(), "actual": round(collected, 2),
                     "forecast_p50": round(forecast, 2), "open_invoices": int(inside.sum())})
-    return {"weeks": out, "wape": wape(actual, predicted)}
+    return {"weeks": out, "wape": wape(actual, predicted), "past_p90_weekly_hazard": hazard}
+
+
+def past_p90_weekly_hazard(model, rows, before: int, *, weeks: int = 8) -> float | None:
+    """Amount share of invoices open past their predicted P90 that were paid within the next 7 days.
+
+    Measured at week starts whose following week ends by ``before`` (so a backtest after it stays out
+    of sample). Invoices that are never paid (bad debt, stuck disputes) show up here: the model, learnt
+    from settled invoices, cannot know them, and the tail would otherwise collect them within weeks.
+    """
+    checkpoints = [before - 7 * k for k in range(weeks, 0, -1)]
+    candidates = np.flatnonzero((rows.issue < checkpoints[-1]) & (rows.settled >= checkpoints[0]))
+    if not len(candidates):
+        return None
+    p90 = rows.issue[candidates] + model.days_to_pay(rows.x[candidates])[:, 2]
+    paid = owed = 0.0
+    for start in checkpoints:
+        past = (rows.issue[candidates] < start) & (rows.settled[candidates] >= start) & (p90 < start)
+        owed += float(rows.amount[candidates][past].sum())
+        paid += float(rows.amount[candidates][past & (rows.settled[candidates] < start + 7)].sum())
+    return paid / owed if owed > 0 else None
 
 
 def summarise(totals: np.ndarray, as_of: date) -> dict[str, list[dict]]:

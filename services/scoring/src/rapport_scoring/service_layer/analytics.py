@@ -82,10 +82,12 @@ async def cash_forecast(session: AsyncSession, tenant_id: UUID, as_of: date, cur
         else:
             scored.append([(p10 - as_of).days, (p50 - as_of).days, (p90 - as_of).days])
             amounts.append(float(amount))
-    totals = forecast.simulate_quantiles(np.asarray(scored).reshape(-1, 3), np.asarray(amounts), seed=1) + \
-        forecast.simulate(unscored, lateness, as_of)
     card = await model_registry.latest_card(session, tenant_id, "production")
     model_backtest = (card.metrics.get("cash_forecast_backtest") if card else None) or {"weeks": [], "wape": None}
+    # How fast invoices past their P90 really get paid, as the latest training measured it.
+    tail = forecast.tail_scale_days(model_backtest.get("past_p90_weekly_hazard"))
+    totals = forecast.simulate_quantiles(np.asarray(scored).reshape(-1, 3), np.asarray(amounts), seed=1, tail_scale=tail) + \
+        forecast.simulate(unscored, lateness, as_of)
     return {
         "as_of": as_of.isoformat(), "currency": currency,
         "method": "payment model P10/P50/P90 pay dates; customer days-late resampling for invoices not scored yet",
