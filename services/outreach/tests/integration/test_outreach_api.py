@@ -191,6 +191,8 @@ async def test_inbound_email_reply_via_inbound_parse(client, sessions, deps, sen
             "subject": "Re: invoice", "text": "We will pay on Friday.\n\n> quoted", "headers": "X: y"}
     refused = await client.post("/webhooks/sendgrid/inbound?token=wrong", files={k: (None, v) for k, v in form.items()})
     assert refused.status_code == 403
+    tokenless = await client.post("/webhooks/sendgrid/inbound", files={k: (None, v) for k, v in form.items()})
+    assert tokenless.status_code == 403
     response = await client.post("/webhooks/sendgrid/inbound?token=parse-secret",
                                  files={k: (None, v) for k, v in form.items()})
     assert response.json() == {"outcome": "replied"}
@@ -198,3 +200,18 @@ async def test_inbound_email_reply_via_inbound_parse(client, sessions, deps, sen
                               files={k: (None, v) for k, v in form.items()})
     assert again.json() == {"outcome": "duplicate"}
     assert await _outbox_types(sessions, row.id) == ["rapport.outreach.sent.v1", "rapport.outreach.replied.v1"]
+
+
+async def test_inbound_parse_without_a_configured_token_refuses_everything(client, outreach_app) -> None:
+    from pydantic import SecretStr
+
+    configured = outreach_app.state.settings
+    outreach_app.state.settings = configured.model_copy(update={"inbound_parse_token": SecretStr("")})
+    try:
+        form = {"from": "someone@example.com", "to": "reply+x@replies.rapport.local", "text": "STOP"}
+        for query in ("", "?token=", "?token=anything"):
+            response = await client.post(f"/webhooks/sendgrid/inbound{query}",
+                                         files={k: (None, v) for k, v in form.items()})
+            assert response.status_code == 503 and "not configured" in response.text
+    finally:
+        outreach_app.state.settings = configured

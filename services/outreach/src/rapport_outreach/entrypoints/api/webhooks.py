@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime, timezone
 from uuid import UUID
@@ -93,7 +94,9 @@ async def _apply_sendgrid(session, deps, event: dict, tenant: UUID | None) -> in
 async def sendgrid_inbound(request: Request) -> dict:
     app = request.app.state
     token = app.settings.inbound_parse_token.get_secret_value()
-    if token and request.query_params.get("token") != token:
+    if not token:  # an unauthenticated endpoint would let anyone forge replies and unsubscribes
+        raise ApiError(503, "Inbound Parse token is not configured")
+    if not hmac.compare_digest(request.query_params.get("token", "").encode(), token.encode()):
         raise ApiError(403, "inbound parse token does not match", field="token")
     form = await request.form()
     sender, to, text = str(form.get("from") or ""), str(form.get("to") or ""), str(form.get("text") or "")
