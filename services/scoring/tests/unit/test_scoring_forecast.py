@@ -58,7 +58,7 @@ def test_simulated_collections_follow_the_predicted_pay_dates():
     offsets = np.asarray([[3.0, 3.0, 3.0]] * 4)  # four invoices predicted for day 3 (a 10 % tail of a day's scale)
     totals = forecast.simulate_quantiles(offsets, np.asarray([10.0, 10.0, 10.0, 10.0]), simulations=300)
     assert np.all(totals[:, :3] == 0) and totals.sum() == pytest.approx(300 * 40.0)
-    assert totals[:, 3].mean() >= 36.0 and totals[:, 3:8].sum() == pytest.approx(totals.sum())
+    assert totals[:, 3].mean() >= 36.0 and totals[:, 3:10].sum() == pytest.approx(totals.sum(), rel=0.01)
     # Long past its P90 and still open: paid at the measured weekly hazard, not all on day 0.
     overdue = np.asarray([[-60.0, -50.0, -40.0]] * 1000)
     weekly = forecast.simulate_quantiles(overdue, np.ones(1000), horizon=7, simulations=20,
