@@ -38,10 +38,9 @@ class Outcome:
     retry_after_s: float | None = None
 
 
-def outgoing(row) -> Outgoing:  # noqa: ANN001 - a messages Row
-    name = (row.touchpoint or {}).get("recipient", {}).get("name") if row.touchpoint else None
+def outgoing(row) -> Outgoing:  # noqa: ANN001 - a claimed messages Row (repository.claim_due)
     return Outgoing(row.id, row.tenant_id, row.channel, row.to_address, row.subject, row.body_text, row.body_html,
-                    template_key=row.template_key, to_name=name, locale=row.locale)
+                    template_key=row.template_key, to_name=row.to_name, locale=row.locale)
 
 
 class Sender:
@@ -130,8 +129,9 @@ class Sender:
         now = self._deps.clock.now()
         await repository.set_state(session, row.id, State.SUPPRESSED, now, last_error="address suppressed")
         await repository.add_event(session, row.id, row.tenant_id, "suppressed", now)
-        if row.touchpoint:
-            tp = TouchpointDueV1.model_validate(row.touchpoint)
+        stored = await repository.touchpoint_of(session, row.id) if row.has_touchpoint else None
+        if stored:
+            tp = TouchpointDueV1.model_validate(stored)
             await queue_touchpoint(session, self._deps, row.tenant_id, tp, row.correlation_id,
                                    exclude=frozenset({row.channel}))
 
@@ -203,8 +203,8 @@ class Sender:
                    correlation_id=row.correlation_id, time=payload.occurred_at)
 
 
-def _window_closed(row, now: datetime) -> bool:  # noqa: ANN001
-    until = (row.touchpoint or {}).get("send_not_after")
+def _window_closed(row, now: datetime) -> bool:  # noqa: ANN001 - a claimed messages Row
+    until = row.send_not_after
     return bool(until) and datetime.fromisoformat(until) < now
 
 
