@@ -22,7 +22,7 @@ from rapport_ingest.adapters import bulk, jobs
 from rapport_ingest.domain.errors import LedgerError
 from rapport_ingest.domain.presets import Preset, preset_for
 from rapport_ingest.domain.rows import RowError, parse_lines, validate
-from rapport_ingest.service_layer import customers, payments
+from rapport_ingest.service_layer import customer_import, customers, payments
 from rapport_ingest.service_layer.invoice_import import InvoiceWriter, Prepared, prepare
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
@@ -48,7 +48,10 @@ class ChunkImporter:
             commands, errors = _validated(kind, preset, chunk)
             async with self._engine.begin() as conn:
                 uow = UnitOfWork(AsyncSession(bind=conn), tenant_id, self._outbox, self._clock)
-                done = await _one_by_one(uow, kind, commands, errors)
+                if kind == "customers":
+                    done = await customer_import.upsert_customers(uow, commands)
+                else:
+                    done = await _one_by_one(uow, kind, commands, errors)
                 await bulk.record_progress(await _driver(conn), job_id, done, errors)
             await asyncio.sleep(0)  # let the API answer between chunks
 

@@ -1,6 +1,7 @@
 """One transaction per request or message: ledger rows and the events they cause commit together."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +32,12 @@ class UnitOfWork:
         self.emitted: list[Envelope] = []
 
     async def emit(self, payload: EventPayload, customer_id: UUID | str | None) -> None:
-        envelope = make_event(
-            payload, source=SOURCE, tenant_id=self.tenant_id, customer_key=customer_id or "-",
-            causation=self._causation, time=self.clock.now(),
-        )
-        self.emitted.append(envelope)
-        await self._outbox.add(self.session, envelope)
+        await self.emit_many([(payload, customer_id)])
+
+    async def emit_many(self, events: Iterable[tuple[EventPayload, UUID | str | None]]) -> None:
+        """Several events in the given order, written to the outbox by one batched insert."""
+        now = self.clock.now()
+        envelopes = [make_event(payload, source=SOURCE, tenant_id=self.tenant_id, customer_key=customer_id or "-",
+                                causation=self._causation, time=now) for payload, customer_id in events]
+        self.emitted.extend(envelopes)
+        await self._outbox.add_many(self.session, envelopes)
