@@ -93,7 +93,7 @@ async def run_consumer(settings: Settings) -> None:
 
 
 async def run_ticker(settings: Settings) -> None:
-    engine = make_engine(settings.database_url, pool_size=2)
+    engine = make_engine(settings.database_url, pool_size=3)  # two for batches, one to LISTEN
     await wait_for_infra(settings, engine)
     warm_calendar()
     tune_gc()
@@ -103,7 +103,7 @@ async def run_ticker(settings: Settings) -> None:
     install_stop_signals(ticker.stop)
     log.info("ticker started", interval_s=settings.tick_s)
     try:
-        await ticker.run(settings.tick_s)
+        await ticker.run(settings.tick_s, engine)
     finally:
         await engine.dispose()
         log.info("ticker stopped", touchpoints=ticker.touchpoints)

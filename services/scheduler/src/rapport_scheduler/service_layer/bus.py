@@ -35,6 +35,13 @@ class EventBus:
         # The decision itself is the ticker's: it claims every due customer in batches, re-reads the
         # committed state under the same row lock and emits with this event as the cause.
         wall = self.base_clock.now()
+        if type(payload) in ledger_handlers.INVOICE_STATES:  # the hottest event: one statement
+            offset, applied = await readmodel.invoice_event(session, envelope.tenant_id, payload, wall, envelope.id,
+                                                            envelope.correlation_id)
+            if applied and ledger_handlers.is_settled(payload):
+                await ledger_handlers.settled(Ctx(session, self.outbox, envelope.tenant_id, wall + offset, envelope),
+                                              payload)
+            return
         due = type(payload) not in NO_DECISION
         now = wall + await readmodel.claim_customer(session, envelope.tenant_id, customer_id, wall, due, envelope.id,
                                                     envelope.correlation_id)

@@ -43,12 +43,16 @@ async def invoice_changed(ctx: Ctx, e: ic.InvoiceState) -> bool:
         "issue_date": e.issue_date, "due_date": e.due_date, "currency": e.currency,
         "amount_total": e.amount_total, "open_amount": e.open_amount, "status": e.status,
         "pdf_url": e.pdf_url, "version": e.version})
-    if applied and (e.status not in OPEN_STATUSES or e.open_amount <= 0):
-        await _settled(ctx, e)
+    if applied and is_settled(e):
+        await settled(ctx, e)
     return applied
 
 
-async def _settled(ctx: Ctx, e: ic.InvoiceState) -> None:
+def is_settled(e: ic.InvoiceState) -> bool:
+    return e.status not in OPEN_STATUSES or e.open_amount <= 0
+
+
+async def settled(ctx: Ctx, e: ic.InvoiceState) -> None:
     """A settled invoice leaves the cadence; a promise on it was kept; its stage says why."""
     for case_id, ids in await work_store.close_cases(ctx.session, ctx.tenant_id, e.customer_id, "promise", "kept", e.invoice_id):
         await ctx.emit(messages.case_changed(case_id, e.customer_id, "promise", "kept", ids), e.customer_id)
@@ -100,3 +104,5 @@ HANDLERS = {
 }
 
 NO_DECISION = frozenset({ic.CreditNoteIssuedV1})
+# Invoice snapshots: the bus records them with one statement (readmodel.invoice_event), then ``settled``.
+INVOICE_STATES = frozenset({ic.InvoiceIssuedV1, ic.InvoiceUpdatedV1, ic.InvoiceBalanceChangedV1})

@@ -1,0 +1,104 @@
+"""The event -> decision path against real Postgres: one statement per invoice event, placeholder customers
+for events that overtake their customer, and tickers woken by NOTIFY instead of their next poll."""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from rapport_shared.bus.inbox import Inbox
+from rapport_shared.contracts.catalogue import TopicNames
+from rapport_shared.contracts.invoice import InvoiceUpdatedV1
+from rapport_shared.db import make_session_factory
+
+from rapport_scheduler.bootstrap import make_bus
+from rapport_scheduler.service_layer.planning import Planner
+from rapport_scheduler.service_layer.ticker import Ticker
+
+pytestmark = pytest.mark.integration
+
+
+async def test_invoice_before_its_customer_makes_a_placeholder_the_customer_event_fills(feed, db, company):
+    today = (await db.now()).date()
+    cid, customer_events = company.customer(name="Late Arrival GmbH", country="DE", tz="Europe/Berlin")
+    inv, issued = company.invoice(cid, today - timedelta(days=9))
+    await feed(issued)  # the invoice topic overtook the customer topic
+    placeholder = await db.rows("SELECT name, version, country FROM scheduler.customers WHERE tenant_id = :t "
+                                "AND customer_id = :c", t=company.tenant_id, c=cid)
+    assert [(r.name, r.version, r.country) for r in placeholder] == [("(unknown customer)", 0, None)]
+    timer = await db.rows("SELECT cause_id FROM scheduler.timers WHERE tenant_id = :t AND customer_id = :c",
+                          t=company.tenant_id, c=cid)
+    assert len(timer) == 1
+    stored = await db.rows("SELECT number, open_amount FROM scheduler.invoices WHERE tenant_id = :t AND "
+                           "invoice_id = :i", t=company.tenant_id, i=inv.invoice_id)
+    assert [(r.number, r.open_amount) for r in stored] == [(inv.number, Decimal("1200.0000"))]
+    # no contact yet: nobody to write to, so no message
+    assert await db.rows("SELECT 1 FROM scheduler.touchpoints WHERE tenant_id = :t", t=company.tenant_id) == []
+
+    await feed(*customer_events)  # the customer (and its contact) arrive: the placeholder is filled in
+    filled = await db.rows("SELECT name, version, country, time_zone FROM scheduler.customers WHERE tenant_id = :t "
+                           "AND customer_id = :c", t=company.tenant_id, c=cid)
+    assert [(r.name, r.version, r.country, r.time_zone) for r in filled] == [
+        ("Late Arrival GmbH", 1, "DE", "Europe/Berlin")]
+    sent = await db.rows("SELECT invoice_ids, template_key FROM scheduler.touchpoints WHERE tenant_id = :t",
+                         t=company.tenant_id)
+    assert len(sent) == 1 and sent[0].invoice_ids == [str(inv.invoice_id)]
+    assert sent[0].template_key == "overdue_gentle"
+
+
+async def test_an_older_invoice_snapshot_never_overwrites_a_newer_one(feed, db, company):
+    today = (await db.now()).date()
+    cid, customer_events = company.customer()
+    inv, issued = company.invoice(cid, today + timedelta(days=30))
+    newer = InvoiceUpdatedV1(**(inv.model_dump() | {"open_amount": Decimal("700.00"), "status": "partially_paid",
+                                                    "version": 3}))
+    older = InvoiceUpdatedV1(**(inv.model_dump() | {"open_amount": Decimal("900.00"), "version": 2}))
+    await feed(*customer_events, issued, company.event(newer, cid), company.event(older, cid))
+    row = (await db.rows("SELECT open_amount, status, version FROM scheduler.invoices WHERE tenant_id = :t AND "
+                         "invoice_id = :i", t=company.tenant_id, i=inv.invoice_id))[0]
+    assert (row.open_amount, row.status, row.version) == (Decimal("700.0000"), "partially_paid", 3)
+
+
+async def test_a_paid_invoice_event_leaves_the_cadence_and_says_why(feed, db, company):
+    today = (await db.now()).date()
+    cid, customer_events = company.customer()
+    inv, issued = company.invoice(cid, today + timedelta(days=5))
+    await feed(*customer_events, issued, company.paid(inv))
+    row = (await db.rows("SELECT stage, status FROM scheduler.invoices WHERE tenant_id = :t AND invoice_id = :i",
+                         t=company.tenant_id, i=inv.invoice_id))[0]
+    assert (row.stage, row.status) == ("paid", "paid")
+    stages = await db.rows("SELECT value FROM scheduler.outbox WHERE key = :k AND event_type = :e",
+                           k=f"{company.tenant_id}:{cid}".encode(), e="rapport.task.dunning_stage_changed.v1")
+    assert any(b'"paused_reason":"paid"' in bytes(r.value) for r in stages)
+
+
+async def test_a_committed_event_wakes_a_listening_ticker_long_before_its_poll(sched_settings, sched_engine, db, company):
+    sessions = make_session_factory(sched_engine)
+    ticker = Ticker(sessions, Planner(TopicNames(sched_settings.topic_prefix)))
+    bus, inbox = make_bus(sched_settings), Inbox("scheduler", "scheduler")
+    today = (await db.now()).date()
+    cid, customer_events = company.customer()
+    _, issued = company.invoice(cid, today - timedelta(days=8))
+    async with sessions() as session, session.begin():  # the customer exists; nothing is due yet
+        for envelope in customer_events:
+            await inbox.claim(session, envelope)
+            await bus.handle(session, envelope)
+    await ticker.drain()
+    runner = asyncio.create_task(ticker.run(interval_s=60.0, engine=sched_engine))  # a poll would take a minute
+    try:
+        await asyncio.sleep(1.0)  # the ticker drained and is asleep, listening
+        decided_before = ticker.touchpoints
+        started = time.monotonic()
+        async with sessions() as session, session.begin():
+            await inbox.claim(session, issued)
+            await bus.handle(session, issued)
+        while ticker.touchpoints == decided_before and time.monotonic() - started < 20:
+            await asyncio.sleep(0.05)
+        assert ticker.touchpoints == decided_before + 1 and ticker.wakeups >= 1
+        assert time.monotonic() - started < 20  # woken by NOTIFY, not by the 60 s poll
+    finally:
+        ticker.stop()
+        await asyncio.wait_for(runner, timeout=10)
