@@ -47,19 +47,28 @@ async def save_invoice_score(session: AsyncSession, tenant_id: UUID, customer_id
     await session.execute(statement.on_conflict_do_update(index_elements=[invoice_scores.c.invoice_id], set_=values))
 
 
+def _score_upsert():
+    statement = insert(invoice_scores)
+    return statement.on_conflict_do_update(
+        index_elements=[invoice_scores.c.invoice_id],
+        set_={k: statement.excluded[k] for k in ("late_probability", "p10", "p50", "p90", "model_version", "scored_at")},
+    )
+
+
+# Built once and run with one parameter set per invoice: a multi-row VALUES of a new length each time
+# was compiled again per event.
+_UPSERT_SCORE = _score_upsert()
+
+
 async def save_invoice_scores(session: AsyncSession, tenant_id: UUID, customer_id: UUID,
                               scored: list[tuple[UUID, InvoiceScore]], version: str, at: datetime) -> None:
-    """One statement for every invoice whose score moved."""
+    """One statement (executed for every invoice whose score moved)."""
     if not scored:
         return
     rows = [{"invoice_id": invoice_id, "tenant_id": tenant_id, "customer_id": customer_id,
              "late_probability": s.late_probability, "p10": s.p10, "p50": s.p50, "p90": s.p90,
              "model_version": version, "scored_at": at} for invoice_id, s in scored]
-    statement = insert(invoice_scores).values(rows)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[invoice_scores.c.invoice_id],
-        set_={k: statement.excluded[k] for k in ("late_probability", "p10", "p50", "p90", "model_version", "scored_at")},
-    ))
+    await session.execute(_UPSERT_SCORE, rows)
 
 
 async def forget_settled(session: AsyncSession, customer_id: UUID, open_ids: list) -> None:
