@@ -145,7 +145,11 @@ tasks = Table(
     Column("assignee", Text),
     Column("created_at", TS, nullable=False), Column("closed_at", TS),
     Column("outcome", Text), Column("note", Text),
+    # What the task is about, when it is one thing: subject_kind 'message' (an uncertain send, closed when
+    # outreach settles that message) or 'plan' (a requested payment plan to review).
+    Column("subject_kind", Text), Column("subject_id", UUID(as_uuid=True)),
     Index("ix_tasks_open", "tenant_id", "status"),
+    Index("ix_tasks_subject", "tenant_id", "subject_id", postgresql_where=text("subject_id IS NOT NULL")),
 )
 
 cases = Table(

@@ -86,6 +86,22 @@ async def close_customer_tasks(session: AsyncSession, tenant_id: UUID, customer_
     return [r[0] for r in rows]
 
 
+async def close_subject_tasks(session: AsyncSession, tenant_id: UUID, customer_id: UUID, kind: str,
+                              subject_id: UUID, outcome: str, note: str | None, at: datetime,
+                              unnamed_too: bool = False) -> list[UUID]:
+    """Close the open ``kind`` tasks about ``subject_id`` (and, with ``unnamed_too``, those of the customer
+    that name no subject: made before tasks had one)."""
+    t = orm.tasks
+    about = t.c.subject_id == subject_id
+    if unnamed_too:
+        about = about | t.c.subject_id.is_(None)
+    rows = await session.execute(
+        update(t).where(t.c.tenant_id == tenant_id, t.c.customer_id == customer_id, t.c.status == "open",
+                        t.c.kind == kind, about)
+        .values(status="closed", outcome=outcome, note=note, closed_at=at).returning(t.c.task_id))
+    return [r[0] for r in rows]
+
+
 async def timeline(session: AsyncSession, tenant_id: UUID, customer_id: UUID):
     line = orm.timeline
     return (await session.execute(select(line).where(line.c.tenant_id == tenant_id, line.c.customer_id == customer_id)

@@ -33,8 +33,13 @@ class Ctx:
         await work_store.add_timeline(self.session, timeline_row(self.tenant_id, customer_id, self.now, kind, summary,
                                                                  ref, self.author))
 
-    async def task(self, customer_id: UUID, kind: str, reason: str, invoice_ids: list[UUID] | None = None) -> UUID:
-        """A worklist task, ranked by expected value, announced on the ``task`` topic."""
+    async def task(self, customer_id: UUID, kind: str, reason: str, invoice_ids: list[UUID] | None = None,
+                   subject: tuple[str, UUID] | None = None) -> UUID:
+        """A worklist task, ranked by expected value, announced on the ``task`` topic.
+
+        ``subject`` names the one thing the task is about, as ``(kind, id)``: ``("message", message_id)``
+        for an uncertain send, ``("plan", plan_id)`` for a plan to review.
+        """
         customer = await work_store.get_customer(self.session, self.tenant_id, customer_id)
         balance, age = (await work_store.balances(self.session, self.tenant_id, [customer_id], self.now.date())).get(
             customer_id, (0, 0))
@@ -45,7 +50,8 @@ class Ctx:
         await work_store.add_task(self.session, {
             "task_id": task_id, "tenant_id": self.tenant_id, "customer_id": customer_id, "kind": kind,
             "reason": reason, "invoice_ids": [str(i) for i in invoice_ids or []], "status": "open",
-            "assignee": assignee, "created_at": self.now})
+            "assignee": assignee, "created_at": self.now,
+            "subject_kind": subject[0] if subject else None, "subject_id": subject[1] if subject else None})
         planned = PlannedTask(kind, reason, list(invoice_ids or []))
         await self.emit(messages.task_created(task_id, customer_id, planned, assignee, ranking.score), customer_id)
         await self.note(customer_id, "task", f"{kind}: {reason}", task_id)

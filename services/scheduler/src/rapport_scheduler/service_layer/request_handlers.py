@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rapport_shared.contracts import outreach as oc, portal as prc
+from rapport_shared.contracts.task import TaskClosedV1
 
 from rapport_scheduler.adapters import policies as policy_store, portfolio as store, readmodel, worklist as work_store
 from rapport_scheduler.domain.model import Instalment, Plan
@@ -51,7 +52,8 @@ async def plan_requested(ctx: Ctx, e: prc.PaymentPlanRequestedV1) -> bool:
         await readmodel.update_invoices(ctx.session, ctx.tenant_id, e.invoice_ids, plan_id=e.plan_id)
     else:
         await ctx.task(e.customer_id, "plan_review", f"payment plan {e.plan_id} of {len(e.instalments)} instalments "
-                       "requested: approve or reject it (POST /v1/plans/<plan_id>/decision)", e.invoice_ids)
+                       "requested: approve or reject it (POST /v1/plans/<plan_id>/decision)", e.invoice_ids,
+                       subject=("plan", e.plan_id))
     await ctx.emit(messages.case_changed(e.request_id, e.customer_id, "payment_plan", "approved" if e.auto_approved else "open",
                                          list(e.invoice_ids), currency=e.currency,
                                          instalments=[{"due_date": i.due_date, "amount": i.amount} for i in e.instalments]),
@@ -111,7 +113,21 @@ async def bounced(ctx: Ctx, e: oc.MessageBouncedV1) -> bool:
 
 async def uncertain(ctx: Ctx, e: oc.MessageUncertainV1) -> bool:
     await ctx.task(e.customer_id, "uncertain_send", f"{e.channel} send may not have gone out; check before resending: "
-                   f"{e.detail or ''}", e.invoice_ids)
+                   f"{e.detail or ''}", e.invoice_ids, subject=("message", e.message_id))
+    return False
+
+
+async def settled(ctx: Ctx, e: oc.MessageSettledV1) -> bool:
+    """A person settled an uncertain message in outreach: the review task for that message is done."""
+    outcome = "sent" if e.resolution == "sent" else "not_sent"
+    note = f"settled by {e.settled_by}" + (f": {e.note}" if e.note else "")
+    closed = await work_store.close_subject_tasks(ctx.session, ctx.tenant_id, e.customer_id, "uncertain_send",
+                                                  e.message_id, outcome, note, ctx.now)
+    for task_id in closed:
+        await ctx.emit(TaskClosedV1(task_id=task_id, customer_id=e.customer_id, outcome=outcome, note=note),
+                       e.customer_id)
+    verdict = "went out after all" if e.resolution == "sent" else "did not go out; outreach may send it once more"
+    await ctx.note(e.customer_id, "message_settled", f"uncertain {e.channel} message {verdict} ({note})", e.message_id)
     return False
 
 
@@ -131,9 +147,11 @@ HANDLERS = {
     prc.CreditApplicationRequestedV1: credit_application, prc.PaymentInitiatedV1: payment_initiated,
     prc.ContactPreferencesChangedV1: preferences_changed,
     oc.ReplyReceivedV1: replied, oc.MessageSentV1: sent, oc.ChannelSuppressedV1: suppressed,
-    oc.MessageBouncedV1: bounced, oc.MessageUncertainV1: uncertain, oc.MessageFailedV1: failed,
+    oc.MessageBouncedV1: bounced, oc.MessageUncertainV1: uncertain, oc.MessageSettledV1: settled,
+    oc.MessageFailedV1: failed,
     oc.CallTaskRequestedV1: call_requested,
 }
 
 NO_DECISION = frozenset({prc.CallbackRequestedV1, prc.CreditApplicationRequestedV1, prc.PaymentInitiatedV1,
-                         oc.MessageSentV1, oc.MessageUncertainV1, oc.MessageFailedV1, oc.CallTaskRequestedV1})
+                         oc.MessageSentV1, oc.MessageUncertainV1, oc.MessageSettledV1, oc.MessageFailedV1,
+                         oc.CallTaskRequestedV1})

@@ -26,7 +26,8 @@ async def ranked_worklist(ctx: Ctx, assignee: str | None, kind: str | None) -> l
         ranking = expected_value(balance, r.risk_band, age, r.broken_promises)
         items.append({"task_id": r.task_id, "customer_id": r.customer_id, "customer_name": r.customer_name,
                       "kind": r.kind, "reason": r.reason, "invoice_ids": r.invoice_ids, "assignee": r.assignee,
-                      "created_at": r.created_at, "priority_score": ranking.score, "priority_reason": ranking.reason})
+                      "created_at": r.created_at, "priority_score": ranking.score, "priority_reason": ranking.reason,
+                      "subject_kind": r.subject_kind, "subject_id": r.subject_id})
     return sorted(items, key=lambda i: (-i["priority_score"], i["created_at"]))
 
 
@@ -38,7 +39,8 @@ async def close_task(ctx: Ctx, planner: Planner, task_id: UUID, outcome: str, no
     if task.status != "open":
         raise InvalidRequest("task is already closed", "task_id")
     if task.kind == "plan_review" and outcome in ("approved", "rejected"):
-        plan_id = await store.requested_plan_for(ctx.session, ctx.tenant_id, task.customer_id, task.invoice_ids)
+        plan_id = task.subject_id if task.subject_kind == "plan" else await store.requested_plan_for(
+            ctx.session, ctx.tenant_id, task.customer_id, task.invoice_ids)  # a task from before subjects
         if plan_id is None:
             raise InvalidRequest("no requested payment plan matches this review task", "task_id")
         await approve_plan(ctx, planner, plan_id, outcome == "approved", note)
@@ -139,7 +141,8 @@ async def approve_plan(ctx: Ctx, planner: Planner, plan_id: UUID, approve: bool,
     # The portal matches case events to its request by id, so the case is the request the plan came from.
     await ctx.emit(messages.case_changed(plan.request_id or plan_id, plan.customer_id, "payment_plan",
                                          "approved" if approve else "rejected", invoice_ids, note=note), plan.customer_id)
-    for task_id in await store.close_customer_tasks(ctx.session, ctx.tenant_id, plan.customer_id, ("plan_review",), status, ctx.now):
+    for task_id in await store.close_subject_tasks(ctx.session, ctx.tenant_id, plan.customer_id, "plan_review", plan_id,
+                                                   status, note, ctx.now, unnamed_too=True):
         await ctx.emit(TaskClosedV1(task_id=task_id, customer_id=plan.customer_id, outcome=status, note=note), plan.customer_id)
     await ctx.note(plan.customer_id, "plan", f"payment plan {status}" + (f": {note}" if note else ""), plan_id)
     await planner.plan(ctx.session, [(ctx.tenant_id, plan.customer_id)], ctx.now, None)
