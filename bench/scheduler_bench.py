@@ -47,6 +47,7 @@ BATCH = 500
 PARTS = os.environ.get("RAPPORT_BENCH_PARTS", "emit,replan,latency").split(",")  # to run one part alone
 REPLICAS = int(os.environ.get("RAPPORT_BENCH_TICKERS", "2"))
 CLAIM_ROWS = max(20_000, int(200_000 * SCALE))
+CONSUMER_EVENTS = max(2_000, int(20_000 * SCALE))
 
 
 async def seed(engine, tenant, customers: int, invoices_each: int, due: date) -> None:
@@ -171,8 +172,8 @@ async def replan_seconds(engine) -> tuple[float, int]:
 
 
 async def latency(engine, infra) -> tuple[list[float], int]:
-    """Invoice events on Kafka at RATE/s through two real consumer processes and a ticker (which decides for
-    the customers the events made due); decision time minus event time."""
+    """Invoice events on Kafka at RATE/s through two real consumer processes and a ticker (woken by the
+    consumers' NOTIFY, polling as fallback); decision time minus event time."""
     tenant, count = uuid4(), int(RATE * LATENCY_SECONDS)
     await seed(engine, tenant, count, 0, date.today())
     async with engine.connect() as conn:
@@ -195,17 +196,47 @@ async def latency(engine, infra) -> tuple[list[float], int]:
     return [(decided[c] - sent_at[c]).total_seconds() for c in decided if c in sent_at], count
 
 
+def _invoice_event(tenant, customer, n: int):
+    payload = InvoiceIssuedV1(
+        invoice_id=uuid4(), customer_id=customer, number=f"L-{n}", issue_date=date.today() - timedelta(days=38),
+        due_date=date.today() - timedelta(days=8), currency="USD", amount_total=Decimal("250.00"),
+        open_amount=Decimal("250.00"), status="open")
+    return make_event(payload, source="/bench", tenant_id=tenant, customer_key=customer)
+
+
+async def consumer_cpu_us(engine, infra) -> float:
+    """CPU per invoice event in the consumer's own shape (decode, inbox claim, handler, one transaction per 500)."""
+    from rapport_shared.bus import codec
+    from rapport_shared.bus.inbox import Inbox
+
+    from rapport_scheduler.bootstrap import make_bus
+    from rapport_scheduler.config import Settings
+
+    tenant, count = uuid4(), CONSUMER_EVENTS
+    await seed(engine, tenant, count, 0, date.today())
+    async with engine.connect() as conn:
+        customers = [r[0] for r in await conn.execute(text("SELECT customer_id FROM scheduler.customers WHERE tenant_id = :t"), {"t": tenant})]
+    raw = [codec.encode(_invoice_event(tenant, c, n)) for n, c in enumerate(customers)]
+    bus = make_bus(Settings(**infra.settings_overrides("scheduler")))
+    sessions, inbox = make_session_factory(engine), Inbox("scheduler", "scheduler")
+    cpu = time.process_time()
+    for start in range(0, count, BATCH):
+        envelopes = [codec.decode(r) for r in raw[start:start + BATCH]]
+        async with sessions() as session, session.begin():
+            claimed = await inbox.claim_many(session, envelopes)
+            for envelope in envelopes:
+                if envelope.id in claimed:
+                    await bus.handle(session, envelope)
+    return (time.process_time() - cpu) / count * 1e6
+
+
 async def _produce(infra, tenant, customers) -> dict:
     producer = EventProducer(make_kafka_producer(infra.bootstrap), "bench")
     await producer.start()
     sent_at, started = {}, time.perf_counter()
     try:
         for n, customer in enumerate(customers):
-            payload = InvoiceIssuedV1(
-                invoice_id=uuid4(), customer_id=customer, number=f"L-{n}", issue_date=date.today() - timedelta(days=38),
-                due_date=date.today() - timedelta(days=8), currency="USD", amount_total=Decimal("250.00"),
-                open_amount=Decimal("250.00"), status="open")
-            envelope = make_event(payload, source="/bench", tenant_id=tenant, customer_key=customer)
+            envelope = _invoice_event(tenant, customer, n)
             sent_at[customer] = envelope.time
             await producer.publish(infra.topic("invoice"), envelope)
             pause = (n + 1) / RATE - (time.perf_counter() - started)
@@ -288,6 +319,11 @@ async def print_replan(engine, raw: float) -> None:
 
 
 async def print_latency(engine, infra, raw: float) -> None:
+    per_event = await consumer_cpu_us(engine, infra)
+    unit = await statement_cpu_us(engine)
+    print(f"    consumer: {per_event:,.0f} CPU us per invoice event ({CONSUMER_EVENTS:,} events, batches of {BATCH}; "
+          f"a trivial SELECT costs {unit:,.0f} us here now, ratio {per_event / unit:.1f}); "
+          f"{RATE * per_event / 1e6:.2f} of a core at {RATE:,} events/s")
     latencies, sent = await latency(engine, infra)
     if latencies:
         p50, p99 = statistics.median(latencies), statistics.quantiles(latencies, n=100)[98]
