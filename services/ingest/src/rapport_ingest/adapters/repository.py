@@ -45,6 +45,11 @@ class LedgerRepository:
         q = select(customers).where(customers.c.tenant_id == self.tenant_id, customers.c.external_id == external_id)
         return await self._one(q.with_for_update() if lock else q)
 
+    async def customers_by_external(self, external_ids: Sequence[str]) -> dict[str, Row]:
+        """The tenant's customers among ``external_ids``, by external id."""
+        return {r.external_id: r for r in (await self.session.execute(select(customers).where(
+            customers.c.tenant_id == self.tenant_id, customers.c.external_id == any_(list(external_ids))))).all()}
+
     async def customer_by_id(self, customer_id: UUID) -> Row | None:
         return await self._one(select(customers).where(
             customers.c.tenant_id == self.tenant_id, customers.c.id == customer_id))
@@ -88,6 +93,12 @@ class LedgerRepository:
     async def update_invoice(self, invoice_id: UUID, values: dict) -> None:
         await self._update(invoices, invoice_id, values)
 
+    async def update_invoice_returning(self, invoice_id: UUID, values: dict) -> Row:
+        """Update and return the stored row in one round trip."""
+        return (await self.session.execute(
+            update(invoices).where(invoices.c.tenant_id == self.tenant_id, invoices.c.id == invoice_id)
+            .values(**values).returning(*invoices.c))).one()
+
     async def open_invoices(self, customer_id: UUID) -> Sequence[Row]:
         """The customer's open invoices, locked: cash application must see a stable set."""
         return (await self.session.execute(
@@ -116,8 +127,15 @@ class LedgerRepository:
         q = select(payments).where(payments.c.tenant_id == self.tenant_id, payments.c.external_id == external_id)
         return await self._one(q.with_for_update() if lock else q)
 
-    async def add_payment(self, values: dict) -> None:
-        await self._insert(payments, values)
+    async def add_payment(self, values: dict) -> Row:
+        """The stored row (defaults included), without a second round trip to read it back."""
+        return (await self.session.execute(
+            insert(payments).values(tenant_id=self.tenant_id, **values).returning(*payments.c))).one()
+
+    async def payments_by_external(self, external_ids: Sequence[str]) -> set[str]:
+        """Which of ``external_ids`` the tenant's ledger already holds."""
+        return set((await self.session.execute(select(payments.c.external_id).where(
+            payments.c.tenant_id == self.tenant_id, payments.c.external_id == any_(list(external_ids))))).scalars())
 
     async def update_payment(self, payment_id: UUID, values: dict) -> None:
         await self._update(payments, payment_id, values)

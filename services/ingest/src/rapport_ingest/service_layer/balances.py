@@ -31,8 +31,7 @@ async def save_balance(
         "paid_at": uow.clock.now() if balance.status == "paid" and row.status != "paid" else
         (row.paid_at if balance.status == "paid" else None),
     }
-    await uow.ledger.update_invoice(row.id, values)
-    updated = await uow.ledger.invoice_by_id(row.id)
+    updated = await uow.ledger.update_invoice_returning(row.id, values)
     await uow.emit(InvoiceBalanceChangedV1(
         **invoice_state(updated), cause=cause, delta=delta, payment_id=payment_id, credit_note_id=credit_note_id,
     ), row.customer_id)

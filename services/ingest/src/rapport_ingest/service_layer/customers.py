@@ -88,5 +88,9 @@ async def referenced_customer(uow: UnitOfWork, external_id: str, field: str = "c
     """A customer named in a request body: unknown is bad input (422), not a missing resource."""
     row = await uow.ledger.customer_by_external(external_id)
     if row is None:
-        raise Invalid(f"unknown customer {external_id!r}", field=field)
+        raise unknown_customer(external_id, field)
     return row
+
+
+def unknown_customer(external_id: str, field: str = "customer_external_id") -> Invalid:
+    return Invalid(f"unknown customer {external_id!r}", field=field)

@@ -19,12 +19,16 @@ from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 async def record_payment(
     uow: UnitOfWork, command: RecordPayment, *, source: str = "erp", policy: cash.Policy | None = None,
-    customer: Row | None = None,
+    customer: Row | None = None, known_new: bool = False,
 ) -> tuple[Row, bool]:
-    """Returns the payment and whether it is new (a repeated external id changes nothing)."""
-    existing = await uow.ledger.payment_by_external(command.external_id)
-    if existing is not None:
-        return existing, False
+    """Returns the payment and whether it is new (a repeated external id changes nothing).
+
+    ``known_new``: the caller has just checked that the ledger holds no payment of this external id
+    (an import does that for a whole chunk at once)."""
+    if not known_new:
+        existing = await uow.ledger.payment_by_external(command.external_id)
+        if existing is not None:
+            return existing, False
     if customer is None and command.customer_external_id:
         customer = await referenced_customer(uow, command.customer_external_id)
     if customer is None:
@@ -37,7 +41,7 @@ async def record_payment(
     policy = policy or await uow.ledger.cash_application_policy()
     match = cash.match_payment(incoming, [_open(r) for r in open_rows.values()], policy)
     payment_id = new_id()
-    await uow.ledger.add_payment({
+    row = await uow.ledger.add_payment({
         "id": payment_id, "customer_id": customer.id, "external_id": command.external_id,
         "amount": command.amount, "currency": command.currency, "received_on": command.received_on,
         "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
@@ -48,7 +52,6 @@ async def record_payment(
     for invoice, amount in match.allocations:
         await move(uow, open_rows[invoice.invoice_id], "payment", amount, cause="payment",
                    rule=match.rule, payment_id=payment_id)
-    row = await uow.ledger.payment_by_external(command.external_id)
     await uow.emit(PaymentReceivedV1(
         payment_id=row.id, customer_id=customer.id, external_id=row.external_id, amount=row.amount,
         currency=row.currency, received_on=row.received_on, method=row.method, reference=row.reference,
