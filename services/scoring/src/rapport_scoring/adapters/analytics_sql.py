@@ -51,7 +51,7 @@ SELECT {{key}} AS key, i.currency,
   sum(i.open_amount) AS total
 FROM {S}.invoices i {{join}}
 WHERE i.tenant_id = :tenant AND i.open_amount > 0
-GROUP BY 1, 2 ORDER BY total DESC LIMIT :limit
+GROUP BY {{group}}, i.currency ORDER BY total DESC LIMIT :limit
 """
 
 
@@ -63,7 +63,9 @@ async def aging(session: AsyncSession, tenant_id: UUID, by: str, as_of: date, li
     """Open amounts by bucket; a bucket's edges are days past due (30 is 1-30, 31 is 31-60)."""
     key, join = GROUPS[by]
     cutoffs = {f"d{n}": as_of - timedelta(days=n) for n in (0, 30, 60, 90, 120)}
-    sql = (_AGING_PIVOT if by == "collector" else _AGING).format(key=key, join=join)
+    # Grouping by the uuid, not its text: sorting 100,000 strings by collation cost more than the scan.
+    group = "i.customer_id" if by == "customer" else "1"
+    sql = (_AGING_PIVOT if by == "collector" else _AGING).format(key=key, join=join, group=group)
     if by in ("tenant", "currency"):
         sql = sql.replace(f"{S}.invoices i", _ROLLUP_SOURCE).replace("i.tenant_id = :tenant AND ", "")
     result = await session.execute(text(sql), {"tenant": tenant_id, "limit": limit, **cutoffs})
