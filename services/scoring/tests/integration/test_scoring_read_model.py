@@ -122,3 +122,45 @@ async def test_dispute_opened_then_resolved_reaches_the_customers_features(sessi
     assert [(f.disputed_on, f.dispute_resolved_on) for f in mine] == [(date(2026, 3, 20), date(2026, 3, 25))]
     state = state_as_of(mine, [], TODAY)
     assert (state.disputes_opened, state.disputes_open) == (1, 0)
+
+
+async def test_training_columns_read_by_the_driver_equal_the_invoice_facts(sessions, rescorer, ledger, scoring_url):
+    """Training reads columns straight from the driver: the same features as from ``InvoiceFact`` objects."""
+    import numpy as np
+
+    from rapport_shared.contracts.envelope import make_event
+    from rapport_shared.contracts.portal import DisputeOpenedV1
+    from rapport_shared.contracts.task import CaseStatusChangedV1
+
+    from rapport_scoring import synthetic
+    from rapport_scoring.adapters import repository
+    from rapport_scoring.adapters.bulk import copy_invoices, stable_id
+    from rapport_scoring.domain.feature_matrix import build_matrix
+
+    facts = synthetic.ledger(8, 12, seed=9, open_share=0.5, today=TODAY)
+    copy_invoices(scoring_url, ledger.tenant_id, facts)
+    disputed = [f for f in facts][::7]
+    envelopes = []
+    for k, f in enumerate(disputed):
+        request, cust = uuid.uuid4(), stable_id(ledger.tenant_id, f.customer_id)
+        opened = datetime.combine(f.issue_date + timedelta(days=k - 3), datetime.min.time(), timezone.utc)  # some before issue
+        envelopes.append(make_event(DisputeOpenedV1(request_id=request, customer_id=cust,
+                                                    invoice_id=stable_id(ledger.tenant_id, f.invoice_id),
+                                                    requested_at=opened, reason_code="pricing"),
+                                    source="rapport.portal", tenant_id=ledger.tenant_id, customer_key=cust))
+        if k % 2:
+            envelopes.append(make_event(CaseStatusChangedV1(case_id=request, customer_id=cust, kind="dispute", status="rejected"),
+                                        source="rapport.scheduler", tenant_id=ledger.tenant_id, customer_key=cust,
+                                        time=opened + timedelta(days=k - 4)))
+    await _deliver(sessions, rescorer, *envelopes)
+    async with sessions() as session:
+        objects = await repository.tenant_invoice_facts(session, ledger.tenant_id)
+        columns = await repository.tenant_invoice_columns(session, ledger.tenant_id)
+    assert len(columns) == len(objects) == len(facts)
+    assert sum(f.disputed_on is not None for f in objects) == len(disputed)
+    assert sum(f.dispute_resolved_on is not None for f in objects) == len(disputed) // 2
+    a, b = build_matrix(objects), build_matrix(columns)
+    order_a = np.lexsort((a.x[:, 10], a.issue))  # same invoices, maybe another order: sort by issue and amount
+    order_b = np.lexsort((b.x[:, 10], b.issue))
+    assert np.allclose(a.x[order_a], b.x[order_b]) and np.array_equal(a.settled[order_a], b.settled[order_b])
+    assert b.x[:, -2].sum() > 0 and b.x[:, -1].sum() > 0  # disputes reached the features (opened, still open)

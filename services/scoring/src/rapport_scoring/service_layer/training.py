@@ -82,9 +82,9 @@ def _fit(facts, touches, production: bool, seed: int) -> tuple[PaymentModel, dic
 async def train_tenant(sessions: async_sessionmaker[AsyncSession], tenant_id: UUID, clock: Clock,
                        *, kind: str = "production", threads: int | None = None) -> TrainingResult | None:
     async with sessions() as session:
-        facts = await repository.tenant_invoice_facts(session, tenant_id)
+        facts = await repository.tenant_invoice_columns(session, tenant_id)
         touches = await repository.touch_facts(session, tenant_id, None, limit=1_000_000)
-    if sum(1 for f in facts if f.settled_on is not None) < MIN_SETTLED:
+    if int(facts.is_settled.sum()) < MIN_SETTLED:
         return None
     # Training is CPU-bound: keep the event loop (and the trainer's signals) responsive.
     model, report, calibration = await asyncio.to_thread(fit, facts, touches, production=kind == "production", threads=threads)
