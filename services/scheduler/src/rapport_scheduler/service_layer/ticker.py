@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +15,7 @@ from rapport_scheduler.adapters.readmodel import DUE_CHANNEL
 from rapport_scheduler.service_layer.planning import Planner
 
 log = get_logger(__name__)
+RELISTEN_S = 5.0
 
 
 class Ticker:
@@ -26,6 +28,7 @@ class Ticker:
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
         self._listener: AsyncConnection | None = None
+        self._listen_tried = float("-inf")  # monotonic time of the last LISTEN attempt
         self.touchpoints = 0
         self.wakeups = 0
 
@@ -86,6 +89,9 @@ class Ticker:
             driver = (await self._listener.get_raw_connection()).driver_connection
             if not driver.is_closed():
                 return
+        if time.monotonic() - self._listen_tried < RELISTEN_S:
+            return  # keep polling for a while before trying again (no warning per tick during an outage)
+        self._listen_tried = time.monotonic()
         await self.listen(engine)  # first time, or the connection was lost: listen again
 
     async def run(self, interval_s: float, engine: AsyncEngine | None = None) -> None:
