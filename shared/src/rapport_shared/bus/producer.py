@@ -81,17 +81,22 @@ class EventProducer:
             if group is None:
                 group = groups[(topic, part)] = []
             group.append((key, value, headers[0] if headers and headers[0] else None))
-        futures = []
-        for (topic, part), items in groups.items():
-            batch = producer.create_batch()
-            for key, value, headers in items:
-                if batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
-                    futures.append(await producer.send_batch(batch, topic, partition=part))
-                    batch = producer.create_batch()
-                    batch.append(timestamp=None, key=key, value=value, headers=headers)  # the first always fits
-            batch.close()  # nothing else may be appended through ``send``
-            futures.append(await producer.send_batch(batch, topic, partition=part))
-            topics[topic] += len(items)
+        futures: list[asyncio.Future] = []
+        try:
+            for (topic, part), items in groups.items():
+                batch = producer.create_batch()
+                for key, value, headers in items:
+                    if batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                        futures.append(await producer.send_batch(batch, topic, partition=part))
+                        batch = producer.create_batch()
+                        batch.append(timestamp=None, key=key, value=value, headers=headers)  # the first always fits
+                batch.close()  # nothing else may be appended through ``send``
+                futures.append(await producer.send_batch(batch, topic, partition=part))
+                topics[topic] += len(items)
+        except BaseException:
+            # The caller sends everything again; what was handed over still resolves, observed here.
+            asyncio.ensure_future(asyncio.gather(*futures, return_exceptions=True))
+            raise
         return asyncio.ensure_future(self._acknowledged(futures, topics))
 
     async def _partitioner(self, topic: str):
