@@ -122,3 +122,20 @@ def test_bulk_ids_are_uuid7_increasing_and_unique():
     streamed = [next(stream) for _ in range(10)]
     assert [i.int for i in streamed] == sorted(i.int for i in streamed) and streamed[0].int > ids[-1].int
     assert isinstance(streamed[0], uuid.UUID) and str(streamed[0]) == str(uuid.UUID(bytes=streamed[0].bytes))
+
+
+def test_driver_errors_of_the_one_statement_invoice_path_are_classified_like_sqlalchemy_ones():
+    import asyncpg
+
+    from rapport_shared.bus.batch import is_transient
+
+    from rapport_scheduler.adapters.readmodel import driver_error
+
+    exceptions = asyncpg.exceptions
+    retried = [exceptions.DeadlockDetectedError("d"), exceptions.SerializationError("s"),
+               exceptions.ConnectionDoesNotExistError("gone"), exceptions.AdminShutdownError("shutdown"),
+               exceptions.TooManyConnectionsError("busy")]
+    the_records_own = [exceptions.NumericValueOutOfRangeError("overflow"), exceptions.NotNullViolationError("null")]
+    assert [is_transient(driver_error("sql", e)) for e in retried] == [True] * len(retried)
+    assert [is_transient(driver_error("sql", e)) for e in the_records_own] == [False] * len(the_records_own)
+    assert driver_error("sql", the_records_own[0]).orig is the_records_own[0]

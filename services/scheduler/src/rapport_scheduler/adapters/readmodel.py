@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import and_, case, func, literal, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,10 +152,28 @@ async def invoice_event(session: Session, tenant_id: UUID, e: Any, wall: datetim
     """
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
-    offset, applied, _ = await driver.fetchrow(
-        INVOICE_EVENT, tenant_id, e.customer_id, wall, cause_id, correlation_id, e.invoice_id, e.number,
-        e.issue_date, e.due_date, e.currency, e.amount_total, e.open_amount, e.status, e.pdf_url, e.version)
+    try:
+        offset, applied, _ = await driver.fetchrow(
+            INVOICE_EVENT, tenant_id, e.customer_id, wall, cause_id, correlation_id, e.invoice_id, e.number,
+            e.issue_date, e.due_date, e.currency, e.amount_total, e.open_amount, e.status, e.pdf_url, e.version)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise driver_error(INVOICE_EVENT, exc) from exc
     return timedelta(seconds=offset or 0.0), bool(applied)
+
+
+def driver_error(statement: str, exc: Exception) -> DBAPIError:
+    """The error SQLAlchemy would have raised for a driver error, so the consumer classifies it the same way:
+    deadlocks and serialisation failures (by SQLSTATE) and lost connections retry the batch, anything else
+    is the record's own failure."""
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    if isinstance(exc, asyncpg.InterfaceError) or sqlstate[:2] in _OPERATIONAL_CLASSES:
+        return OperationalError(statement, None, exc)
+    return DBAPIError(statement, None, exc)
+
+
+# SQLSTATE classes of an unavailable server: connection exception, insufficient resources, operator
+# intervention (shutdown, crash recovery), system error.
+_OPERATIONAL_CLASSES = frozenset({"08", "53", "57", "58"})
 
 
 async def customer_exists(session: Session, tenant_id: UUID, customer_id: UUID) -> bool:
