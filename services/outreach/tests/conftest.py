@@ -105,10 +105,12 @@ def sessions(engine):
 
 
 @pytest.fixture(scope="session")
-def deps(outreach_settings):
+async def deps(outreach_settings):
     from rapport_outreach.bootstrap import build_deps
 
-    return build_deps(outreach_settings)
+    built = build_deps(outreach_settings)
+    yield built
+    await built.registry.aclose()  # the provider pool's keep-alive connections, on this (session) loop
 
 
 @pytest.fixture
