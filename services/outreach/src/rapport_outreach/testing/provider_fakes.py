@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import socket
 import threading
 import uuid
@@ -276,11 +277,27 @@ def sendgrid_problems(body: dict) -> list[str]:
     parts = {c.get("type"): c.get("value") for c in content if isinstance(c, dict)}
     if not parts.get("text/plain"):
         problems.append("content has no text/plain part")
-    if not (body.get("custom_args") or {}).get("rapport_message_id"):
+    custom_args = body.get("custom_args") if isinstance(body.get("custom_args"), dict) else {}
+    if not custom_args.get("rapport_message_id"):
         problems.append("custom_args.rapport_message_id missing")
-    if not body.get("categories"):
+    if any(not isinstance(v, str) for v in custom_args.values()):  # SendGrid refuses non-string values
+        problems.append("custom_args values must be strings")
+    categories = body.get("categories")
+    if not categories:
         problems.append("categories missing")
+    elif not isinstance(categories, list) or len(categories) > 10 or len(set(categories)) != len(categories) \
+            or any(not isinstance(c, str) or not c or len(c) > 255 for c in categories):
+        problems.append("categories must be at most 10 distinct non-empty strings of up to 255 characters")
+    asm = body.get("asm")
+    if asm is not None and not (isinstance(asm, dict) and isinstance(asm.get("group_id"), int)):
+        problems.append("asm.group_id must be an integer")
+    reply_to = body.get("reply_to")
+    if reply_to is not None and "@" not in str((reply_to or {}).get("email", "")):
+        problems.append("reply_to.email is not an address")
     return problems
+
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class TwilioFake(FakeApi):
@@ -310,6 +327,12 @@ class TwilioFake(FakeApi):
                 problems.append(f"{name} missing")
         if form.get("MessagingServiceSid") not in (None, self.service_sid):
             problems.append("MessagingServiceSid is not the configured one")
+        if form.get("To") and not E164.fullmatch(form["To"]):
+            problems.append("To is not an E.164 number")
+        if len(form.get("Body", "")) > 1600:  # Twilio refuses longer bodies (error 21617)
+            problems.append("Body is longer than 1600 characters")
+        if form.get("StatusCallback") and not form["StatusCallback"].startswith(("http://", "https://")):
+            problems.append("StatusCallback is not an http(s) URL")
         sid = "SM" + uuid.uuid4().hex
         record = {"form": form, "message_id": (form.get("StatusCallback") or "").rpartition("message_id=")[2]}
         payload = {"sid": sid, "account_sid": self.account_sid, "to": form.get("To"), "body": form.get("Body"),
