@@ -220,6 +220,7 @@ async def sender_run(slice_, n: int, provider: str, sg_url: str) -> float:  # no
     engine = make_engine(settings.database_url, pool_size=4)
     statements = [0]
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    count_driver_statements(statements)
     sessions = make_session_factory(engine)
     deps = bootstrap.build_deps(settings)
     handle = bootstrap.make_handler(deps)
@@ -244,6 +245,33 @@ async def sender_run(slice_, n: int, provider: str, sg_url: str) -> float:  # no
     print(f"  {'sender: claim -> ' + provider + ' -> record + event':<52} {drained:>10.1f} msg/s  "
           f"{send_cpu / n * 1000:.2f} ms CPU/msg  {send_sql / n:.2f} SQL/msg  ({n / send_cpu:.0f} msg per CPU-s)")
     return drained
+
+
+class _CountedDriver:
+    """The asyncpg connection the repository uses directly, counting its statements for the SQL/msg figure."""
+
+    def __init__(self, driver, statements: list[int]) -> None:  # noqa: ANN001 - an asyncpg Connection
+        self._driver, self._statements = driver, statements
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        attribute = getattr(self._driver, name)
+        if name in ("fetch", "fetchrow", "fetchval", "execute"):
+            self._statements[0] += 1
+        return attribute
+
+
+def count_driver_statements(statements: list[int]) -> None:
+    """Statements the repository sends straight through asyncpg bypass SQLAlchemy's events; count them too."""
+    from rapport_outreach.adapters import repository
+
+    original = getattr(repository, "_original_driver", repository._driver)
+    repository._original_driver = original
+
+    async def counted(session):  # noqa: ANN001, ANN202
+        driver = await original(session)
+        return None if driver is None else _CountedDriver(driver, statements)
+
+    repository._driver = counted
 
 
 async def main() -> None:
