@@ -102,3 +102,28 @@ async def test_a_committed_event_wakes_a_listening_ticker_long_before_its_poll(s
     finally:
         ticker.stop()
         await asyncio.wait_for(runner, timeout=10)
+
+
+async def test_a_failing_invoice_event_in_a_batch_is_dead_lettered_alone(sched_settings, sched_engine, db, company):
+    """Through the consumer's batch processor: the batch first runs in one go, the overflowing amount fails
+    in the database, the batch runs again record by record in savepoints (the driver connection is the
+    same), and only that record is given up."""
+    from aiokafka.structs import ConsumerRecord
+
+    from rapport_shared.bus import codec
+    from rapport_shared.bus.batch import BatchProcessor
+
+    today = (await db.now()).date()
+    cid, customer_events = company.customer()
+    good = [company.invoice(cid, today + timedelta(days=d)) for d in (10, 20)]
+    bad, _ = company.invoice(cid, today + timedelta(days=30))
+    huge = InvoiceUpdatedV1(**(bad.model_dump() | {"amount_total": Decimal("1e17"), "open_amount": Decimal("1e17")}))
+    envelopes = [*customer_events, good[0][1], company.event(huge, cid), good[1][1]]
+    records = [ConsumerRecord("invoice", 0, n, 0, 0, b"k", codec.encode(e), None, 1, 1, [])
+               for n, e in enumerate(envelopes)]
+    processor = BatchProcessor(make_session_factory(sched_engine), make_bus(sched_settings).handle,
+                               Inbox("scheduler", "scheduler"), max_attempts=2, retry_backoff_s=0.01)
+    items = await processor.process(records)
+    assert [i.outcome for i in items] == ["handled", "handled", "handled", "dead_lettered", "handled"]
+    stored = await db.rows("SELECT invoice_id FROM scheduler.invoices WHERE tenant_id = :t", t=company.tenant_id)
+    assert {r.invoice_id for r in stored} == {good[0][0].invoice_id, good[1][0].invoice_id}

@@ -150,8 +150,7 @@ async def invoice_event(session: Session, tenant_id: UUID, e: Any, wall: datetim
     Runs on the session's own connection and transaction, straight through the driver: this is the one
     statement per invoice event, and the ORM layer around it cost more CPU than the statement itself.
     """
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await _driver(session)
     try:
         offset, applied, _ = await driver.fetchrow(
             INVOICE_EVENT, tenant_id, e.customer_id, wall, cause_id, correlation_id, e.invoice_id, e.number,
@@ -159,6 +158,19 @@ async def invoice_event(session: Session, tenant_id: UUID, e: Any, wall: datetim
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise driver_error(INVOICE_EVENT, exc) from exc
     return timedelta(seconds=offset or 0.0), bool(applied)
+
+
+async def _driver(session: Session) -> asyncpg.Connection:
+    """The driver connection under the session's transaction, looked up once per transaction (a consumer
+    batch runs hundreds of events in one)."""
+    cached = session.info.get("rapport_driver")
+    transaction = session.sync_session.get_transaction()
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    session.info["rapport_driver"] = (session.sync_session.get_transaction(), driver)
+    return driver
 
 
 def driver_error(statement: str, exc: Exception) -> DBAPIError:
