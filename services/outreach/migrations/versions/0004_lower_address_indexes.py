@@ -21,8 +21,24 @@ depends_on = None
 SCHEMA = "outreach"
 
 
+NEW = ("ix_messages_to_lower", "ix_contacts_email_lower", "ix_contacts_phone_lower")
+
+
+def _drop_invalid(names: tuple[str, ...]) -> None:
+    """A CONCURRENTLY build that failed (or was killed) leaves an invalid index behind, which
+    IF NOT EXISTS would then keep for good: drop such leftovers so the build runs again."""
+    bind = op.get_bind()
+    invalid = bind.exec_driver_sql(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(schema)s "
+        "AND c.relname = ANY(%(names)s) AND NOT i.indisvalid", {"schema": SCHEMA, "names": list(names)}).scalars().all()
+    for name in invalid:
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {SCHEMA}.{name}")
+
+
 def upgrade() -> None:
     with op.get_context().autocommit_block():
+        _drop_invalid(NEW)
         op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_to_lower ON {SCHEMA}.messages "
                    "(lower(to_address), channel, created_at)")
         op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_contacts_email_lower ON {SCHEMA}.contacts "
