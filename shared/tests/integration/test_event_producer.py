@@ -5,12 +5,25 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from rapport_shared.bus.producer import EventProducer, make_kafka_producer
 from rapport_shared.testing.kafka import TopicWatcher
 
 pytestmark = pytest.mark.integration
+
+
+async def own_topic(infra, partitions: int = 6) -> str:
+    """A topic of this test alone: the catalogue's topics are read from the start by other tests."""
+    name = infra.topic(f"producer-test-{uuid4().hex[:8]}")
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+    return name
 
 
 async def wait_raw(watcher: TopicWatcher, wanted, count: int, timeout: float = 30.0) -> list:
@@ -24,7 +37,7 @@ async def wait_raw(watcher: TopicWatcher, wanted, count: int, timeout: float = 3
 
 
 async def test_batched_records_land_on_the_partition_send_picks_and_keep_each_keys_order(infra):
-    topic, run = infra.topic("invoice"), uuid4().hex
+    topic, run = await own_topic(infra), uuid4().hex
     keys = [f"{uuid4()}:{uuid4()}".encode() for _ in range(40)]
     records = [(topic, keys[i % len(keys)], f"{run}:{i}".encode()) for i in range(600)]
     batched = EventProducer(make_kafka_producer(infra.bootstrap), "test")
@@ -56,7 +69,7 @@ async def test_batched_records_land_on_the_partition_send_picks_and_keep_each_ke
 
 
 async def test_a_partition_larger_than_one_batch_is_split_in_order_and_headers_travel(infra):
-    topic, run = infra.topic("payment"), uuid4().hex
+    topic, run = await own_topic(infra), uuid4().hex
     small = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, enable_idempotence=True, acks="all",
                              linger_ms=5, max_batch_size=16 * 1024)
     producer = EventProducer(small, "test")
@@ -76,7 +89,7 @@ async def test_a_partition_larger_than_one_batch_is_split_in_order_and_headers_t
 
 
 async def test_records_without_a_key_are_spread_and_all_delivered(infra):
-    topic, run = infra.topic("customer"), uuid4().hex
+    topic, run = await own_topic(infra), uuid4().hex
     producer = EventProducer(make_kafka_producer(infra.bootstrap), "test")
     await producer.start()
     try:
