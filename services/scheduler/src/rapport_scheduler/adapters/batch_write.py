@@ -7,6 +7,7 @@ single round trip; each CTE touches a different table, so they cannot step on ea
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -18,21 +19,21 @@ tp AS (
   INSERT INTO scheduler.touchpoints (touchpoint_id, tenant_id, customer_id, send_day, stage, channel, template_key,
     tone, policy_id, policy_version, invoice_ids, currency, total_open, send_not_before, send_not_after, decided_at)
   SELECT u.id, u.t, u.c, u.day, u.stage, u.channel, u.template, u.tone, u.pid, u.pv, CAST(u.inv AS jsonb), u.cur,
-    u.total, u.nb, u.na, u.at
+    u.total, u.nb, u.na, CAST(:now AS timestamptz)
   FROM unnest(CAST(:tp_id AS uuid[]), CAST(:tp_t AS uuid[]), CAST(:tp_c AS uuid[]), CAST(:tp_day AS date[]),
     CAST(:tp_stage AS text[]), CAST(:tp_channel AS text[]), CAST(:tp_template AS text[]), CAST(:tp_tone AS text[]),
     CAST(:tp_pid AS uuid[]), CAST(:tp_pv AS int[]), CAST(:tp_inv AS text[]), CAST(:tp_cur AS text[]),
-    CAST(:tp_total AS numeric[]), CAST(:tp_nb AS timestamptz[]), CAST(:tp_na AS timestamptz[]),
-    CAST(:tp_at AS timestamptz[]))
-    AS u(id, t, c, day, stage, channel, template, tone, pid, pv, inv, cur, total, nb, na, at)
+    CAST(:tp_total AS numeric[]), CAST(:tp_nb AS timestamptz[]), CAST(:tp_na AS timestamptz[]))
+    AS u(id, t, c, day, stage, channel, template, tone, pid, pv, inv, cur, total, nb, na)
   RETURNING 1),
 inv AS (
   UPDATE scheduler.invoices i
   SET stage_offset = u.off, stage = u.stage, promise_until = u.promise,
-      last_touch_at = coalesce(u.touch, i.last_touch_at), policy_id = u.pid, policy_version = u.pv
+      last_touch_at = CASE WHEN u.touched THEN CAST(:now AS timestamptz) ELSE i.last_touch_at END,
+      policy_id = u.pid, policy_version = u.pv
   FROM unnest(CAST(:inv_t AS uuid[]), CAST(:inv_id AS uuid[]), CAST(:inv_off AS int[]), CAST(:inv_stage AS text[]),
-    CAST(:inv_promise AS date[]), CAST(:inv_touch AS timestamptz[]), CAST(:inv_pid AS uuid[]),
-    CAST(:inv_pv AS int[])) AS u(t, id, off, stage, promise, touch, pid, pv)
+    CAST(:inv_promise AS date[]), CAST(:inv_touched AS boolean[]), CAST(:inv_pid AS uuid[]),
+    CAST(:inv_pv AS int[])) AS u(t, id, off, stage, promise, touched, pid, pv)
   WHERE i.tenant_id = u.t AND i.invoice_id = u.id
   RETURNING 1),
 cus AS (
@@ -51,15 +52,16 @@ pln AS (
   RETURNING 1),
 tsk AS (
   INSERT INTO scheduler.tasks (task_id, tenant_id, customer_id, kind, reason, invoice_ids, status, assignee, created_at)
-  SELECT u.id, u.t, u.c, u.kind, u.reason, CAST(u.inv AS jsonb), 'open', u.assignee, u.at
+  SELECT u.id, u.t, u.c, u.kind, u.reason, CAST(u.inv AS jsonb), 'open', u.assignee, CAST(:now AS timestamptz)
   FROM unnest(CAST(:tsk_id AS uuid[]), CAST(:tsk_t AS uuid[]), CAST(:tsk_c AS uuid[]), CAST(:tsk_kind AS text[]),
-    CAST(:tsk_reason AS text[]), CAST(:tsk_inv AS text[]), CAST(:tsk_assignee AS text[]),
-    CAST(:tsk_at AS timestamptz[])) AS u(id, t, c, kind, reason, inv, assignee, at)
+    CAST(:tsk_reason AS text[]), CAST(:tsk_inv AS text[]), CAST(:tsk_assignee AS text[]))
+    AS u(id, t, c, kind, reason, inv, assignee)
   RETURNING 1),
 tl AS (
   INSERT INTO scheduler.timeline (tenant_id, customer_id, at, kind, summary, ref_id, author)
-  SELECT * FROM unnest(CAST(:tl_t AS uuid[]), CAST(:tl_c AS uuid[]), CAST(:tl_at AS timestamptz[]),
-    CAST(:tl_kind AS text[]), CAST(:tl_summary AS text[]), CAST(:tl_ref AS uuid[]), CAST(:tl_author AS text[]))
+  SELECT u.t, u.c, CAST(:now AS timestamptz), u.kind, u.summary, u.ref, NULL
+  FROM unnest(CAST(:tl_t AS uuid[]), CAST(:tl_c AS uuid[]), CAST(:tl_kind AS text[]), CAST(:tl_summary AS text[]),
+    CAST(:tl_ref AS uuid[])) AS u(t, c, kind, summary, ref)
   RETURNING 1),
 tmr AS (
   UPDATE scheduler.timers m SET due_at = u.due, cause_id = NULL, correlation_id = NULL
@@ -76,12 +78,12 @@ SELECT (SELECT count(*) FROM tp), (SELECT count(*) FROM tmr), (SELECT count(*) F
 
 COLUMNS = {
     "tp": ("id", "t", "c", "day", "stage", "channel", "template", "tone", "pid", "pv", "inv", "cur", "total", "nb",
-           "na", "at"),
-    "inv": ("t", "id", "off", "stage", "promise", "touch", "pid", "pv"),
+           "na"),
+    "inv": ("t", "id", "off", "stage", "promise", "touched", "pid", "pv"),
     "cus": ("t", "id", "last", "broken", "pid", "pv"),
     "pln": ("t", "id", "inst"),
-    "tsk": ("id", "t", "c", "kind", "reason", "inv", "assignee", "at"),
-    "tl": ("t", "c", "at", "kind", "summary", "ref", "author"),
+    "tsk": ("id", "t", "c", "kind", "reason", "inv", "assignee"),
+    "tl": ("t", "c", "kind", "summary", "ref"),
     "tmr": ("t", "id", "due"),
     "obx": ("id", "type", "topic", "lane", "key", "value"),
 }
@@ -121,7 +123,8 @@ def as_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-async def write_all(session: AsyncSession, rows: Rows) -> tuple[int, int, int]:
-    """One round trip; returns (touchpoints inserted, timers moved, outbox rows)."""
-    result = await session.execute(WRITE_ALL, rows.params())
+async def write_all(session: AsyncSession, rows: Rows, now: datetime) -> tuple[int, int, int]:
+    """One round trip; returns (touchpoints inserted, timers moved, outbox rows). Every row of a batch is
+    decided, touched and written at ``now`` (one parameter, not a column of equal timestamps)."""
+    result = await session.execute(WRITE_ALL, rows.params() | {"now": now})
     return tuple(result.one())

@@ -96,7 +96,7 @@ class Planner:
         timers = w.rows.table("tmr")
         for (tenant, cid), due in w.wakes.items():
             timers.append((tenant, cid, due))
-        await bw.write_all(session, w.rows)
+        await bw.write_all(session, w.rows, out.now)
 
 
 class _BatchOut:
@@ -115,7 +115,7 @@ class _BatchOut:
         self.tp, self.inv, self.cus, self.obx, self.tl = (rows.table(t) for t in ("tp", "inv", "cus", "obx", "tl"))
 
     def record(self, pf: store.Portfolio, policy: Policy, d: Decision, cause: Cause | None) -> None:
-        w, now = self.writes, self.now
+        w = self.writes
         tenant, customer = pf.tenant_id, pf.customer
         cid = customer.customer_id
         events: messages.CustomerEvents | None = None
@@ -138,7 +138,7 @@ class _BatchOut:
         w.wakes[(tenant, cid)] = d.wake_at
 
     def _touch(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision) -> set[UUID]:
-        tenant, customer, touch, now = pf.tenant_id, pf.customer, d.touch, self.now
+        tenant, customer, touch = pf.tenant_id, pf.customer, d.touch
         cid = customer.customer_id
         tp_id = next(self.ids)
         data = messages.touchpoint_data(tp_id, customer, touch, policy, d.today, self.travelled)
@@ -147,10 +147,10 @@ class _BatchOut:
         invoice_ids = "[" + ",".join(f'"{i.invoice_id}"' for i in touch.invoices) + "]"
         self.tp.append((tp_id, tenant, cid, window.local_day, touch.stage, touch.channel, touch.template_key,
                         touch.tone, policy.policy_id, policy.version, invoice_ids, touch.currency, touch.total_open,
-                        window.start, window.end, now))
+                        window.start, window.end))
         numbers = ", ".join(i.number for i in touch.invoices)
-        self.tl.append((tenant, cid, now, "touchpoint",
-                        f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id, None))
+        self.tl.append((tenant, cid, "touchpoint",
+                        f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id))
         return {i.invoice_id for i in touch.invoices}
 
     def _invoices(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision,
@@ -163,24 +163,24 @@ class _BatchOut:
             if staged is None and iid not in touched and iid not in broken:
                 continue
             stage = staged[1] if staged else ("broken_promise" if iid in broken else None)
-            self.inv.append((tenant, iid, inv.stage_offset, stage, inv.promise_until,
-                             now if iid in touched else None, policy.policy_id, policy.version))
+            self.inv.append((tenant, iid, inv.stage_offset, stage, inv.promise_until, iid in touched,
+                             policy.policy_id, policy.version))
             if staged:
                 data = messages.stage_changed_data(cid, iid, staged[1], now)
                 self.obx.append(events.raw(messages.STAGE_TYPE, messages.STAGE_TOPIC, data, next(self.ids)))
 
     def _tasks(self, events: messages.CustomerEvents, pf: store.Portfolio, d: Decision) -> None:
-        tenant, customer, now, rows = pf.tenant_id, pf.customer, self.now, self.writes.rows
+        tenant, customer, rows = pf.tenant_id, pf.customer, self.writes.rows
         cid = customer.customer_id
         oldest = max([(d.today - i.due_date).days for i in pf.invoices] or [0])
         ranking = expected_value(customer.open_balance(pf.invoices), customer.risk_band, oldest, customer.broken_promises)
         for task in d.tasks:
             task_id = next(self.ids)
             rows.add("tsk", task_id, tenant, cid, task.kind, task.reason, bw.as_json([str(x) for x in task.invoice_ids]),
-                     customer.collector, now)
+                     customer.collector)
             created = messages.task_created(task_id, cid, task, customer.collector, ranking.score)
             self.obx.append(events.record(created, next(self.ids)))
-            self.tl.append((tenant, cid, now, "task", f"{task.kind}: {task.reason}", task_id, None))
+            self.tl.append((tenant, cid, "task", f"{task.kind}: {task.reason}", task_id))
 
 
 def timeline_row(tenant: UUID, customer: UUID, at: datetime, kind: str, summary: str, ref: UUID | None = None,
