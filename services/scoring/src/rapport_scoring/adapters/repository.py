@@ -215,11 +215,11 @@ LEFT JOIN (SELECT invoice_id, min(opened_on) AS disputed_on,
                   CASE WHEN bool_and(resolved_on IS NOT NULL) THEN max(resolved_on) END AS dispute_resolved_on
            FROM scoring.disputes WHERE tenant_id = $1 AND opened_on IS NOT NULL AND invoice_id IS NOT NULL
            GROUP BY invoice_id) d ON d.invoice_id = i.invoice_id
-WHERE i.tenant_id = $1
+WHERE i.tenant_id = $1 AND ($2::text IS NULL OR i.currency = $2::text)
 """
 
 
-async def tenant_invoice_columns(session: AsyncSession, tenant_id: UUID):
+async def tenant_invoice_columns(session: AsyncSession, tenant_id: UUID, currency: str | None = None):
     """Every invoice of a tenant as ``InvoiceColumns`` (training): days as ordinals computed by Postgres,
     read through the driver, and no object per invoice (a million ``InvoiceFact`` cost ~10 s of CPU).
     The same clamps as ``InvoiceFact``: settled, disputed and resolved never before their predecessor."""
@@ -228,7 +228,7 @@ async def tenant_invoice_columns(session: AsyncSession, tenant_id: UUID):
     from rapport_scoring.domain.feature_matrix import NEVER, InvoiceColumns
 
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    records = await driver.fetch(_COLUMNS_SQL, tenant_id)
+    records = await driver.fetch(_COLUMNS_SQL, tenant_id, currency)
     n = len(records)
     customers: dict = {}
     segments: dict[str, int] = {}

@@ -73,12 +73,12 @@ async def days_to_pay(session: AsyncSession, tenant_id: UUID, limit: int) -> dic
 
 async def cash_forecast(session: AsyncSession, tenant_id: UUID, as_of: date, currency: str, backtest_weeks: int) -> dict:
     """Scored invoices from the model's pay-date quantiles, the others by resampling days late."""
-    facts = await repository.tenant_invoice_facts(session, tenant_id, currency)
-    _, lateness = forecast.state_at(facts, as_of + timedelta(days=1))
+    cols = await repository.tenant_invoice_columns(session, tenant_id, currency)
+    late_customer, late_days = forecast.lateness_at(cols, (as_of + timedelta(days=1)).toordinal())
     scored, amounts, unscored = [], [], []
     for c, due, amount, p10, p50, p90 in await analytics_sql.open_items(session, tenant_id, currency):
         if p50 is None:
-            unscored.append(forecast.OpenItem(c, due, float(amount)))
+            unscored.append((cols.customer_index.get(c, -1), (due - as_of).days, float(amount)))
         else:
             scored.append([(p10 - as_of).days, (p50 - as_of).days, (p90 - as_of).days])
             amounts.append(float(amount))
@@ -86,13 +86,14 @@ async def cash_forecast(session: AsyncSession, tenant_id: UUID, as_of: date, cur
     model_backtest = (card.metrics.get("cash_forecast_backtest") if card else None) or {"weeks": [], "wape": None}
     # How fast invoices past their P90 really get paid, as the latest training measured it.
     tail = forecast.tail_scale_days(model_backtest.get("past_p90_weekly_hazard"))
+    rest = np.asarray(unscored, dtype=np.float64).reshape(-1, 3)
     totals = forecast.simulate_quantiles(np.asarray(scored).reshape(-1, 3), np.asarray(amounts), seed=1, tail_scale=tail) + \
-        forecast.simulate(unscored, lateness, as_of)
+        forecast.simulate_arrays(rest[:, 0].astype(np.int64), rest[:, 1].astype(np.int64), rest[:, 2], late_customer, late_days)
     return {
         "as_of": as_of.isoformat(), "currency": currency,
         "method": "payment model P10/P50/P90 pay dates; customer days-late resampling for invoices not scored yet",
         "scored_invoices": len(scored), "resampled_invoices": len(unscored), **forecast.summarise(totals, as_of),
-        "backtest": {**forecast.backtest(facts, as_of, backtest_weeks),
+        "backtest": {**forecast.backtest_arrays(cols, as_of, backtest_weeks),
                      "method": "customer days-late resampling replayed from each week start (this currency)"},
         "model_backtest": {**model_backtest, "model_version": card.version if card else None},
     }
