@@ -19,6 +19,7 @@ async def test_sink_writes_a_parseable_multipart_eml_and_a_json_summary(tmp_path
     assert mail["Subject"] == "Facture échue : 1 250,00 €" and mail["To"] == "Alex <alex@example.com>"
     assert mail["From"] == "Acme AR <ar@acme.example>" and mail["X-Rapport-Message-Id"] == str(message.message_id)
     assert mail.get_content_type() == "multipart/alternative"
+    assert mail.get_boundary() == f"=_rapport_{message.message_id.hex}" and len(mail.get_payload()) == 2
     assert mail.get_body(("plain",)).get_content().startswith("Bonjour Alex,")
     assert mail.get_body(("html",)).get_content().strip() == "<p>Bonjour Alex,</p>"
     summary = json.loads((folder / f"{message.message_id}.json").read_text())
