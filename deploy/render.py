@@ -36,7 +36,9 @@ SERVICE_ENV = {
     "ingest": {"RAPPORT_INGEST_ADMIN_TOKEN": "${RAPPORT_ADMIN_TOKEN:-dev-admin-token}"},
     "scheduler": {"RAPPORT_SCHEDULER_ADMIN_TOKEN": "${RAPPORT_ADMIN_TOKEN:-dev-admin-token}"},
     "outreach": {"RAPPORT_PORTAL_LINK_SECRET": LINK_SECRET, "RAPPORT_PORTAL_BASE_URL": "http://localhost:8005",
-                 "RAPPORT_OUTREACH_SINK_DIR": "/var/lib/rapport/sink"},
+                 "RAPPORT_OUTREACH_SINK_DIR": "/var/lib/rapport/sink",
+                 "RAPPORT_OUTREACH_ADMIN_TOKEN": "${RAPPORT_ADMIN_TOKEN:-dev-admin-token}",
+                 "RAPPORT_OUTREACH_INBOUND_PARSE_TOKEN": "${RAPPORT_INBOUND_PARSE_TOKEN:-dev-inbound-parse-token}"},
     "scoring": {"RAPPORT_SCORING_ADMIN_TOKEN": "${RAPPORT_ADMIN_TOKEN:-dev-admin-token}"},
     "portal": {"RAPPORT_PORTAL_LINK_SECRET": LINK_SECRET, "RAPPORT_PORTAL_BASE_URL": "http://localhost:8005",
                "RAPPORT_PORTAL_ADMIN_TOKEN": "${RAPPORT_ADMIN_TOKEN:-dev-admin-token}",
@@ -159,7 +161,8 @@ POSTGRES = {
 
 # ---------------------------------------------------------------- Kubernetes
 
-SECRET_KEYS = {"RAPPORT_DATABASE_URL": "database-url", "RAPPORT_PORTAL_LINK_SECRET": "portal-link-secret"}
+SECRET_KEYS = {"RAPPORT_DATABASE_URL": "database-url", "RAPPORT_PORTAL_LINK_SECRET": "portal-link-secret",
+               "RAPPORT_OUTREACH_INBOUND_PARSE_TOKEN": "inbound-parse-token"}
 LABELS = {"app.kubernetes.io/part-of": "rapport"}
 
 
@@ -215,7 +218,8 @@ def k8s(processes: list[Process]) -> dict[str, list[dict]]:
               "data": {k: v for k, v in COMMON_ENV.items() if k not in SECRET_KEYS}}
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "rapport-secrets", "labels": LABELS},
               "type": "Opaque", "stringData": {"database-url": COMMON_ENV["RAPPORT_DATABASE_URL"],
-                                               "portal-link-secret": "change-me", "admin-token": "change-me"}}
+                                               "portal-link-secret": "change-me", "admin-token": "change-me",
+                                               "inbound-parse-token": "change-me"}}
     jobs = [job("rapport-provision", "rapport/ingest:local", ["sh", "-c", "rapport-infra provision && rapport-infra topics"],
                 dict(COMMON_ENV))]
     jobs += [job(f"{svc}-migrate", f"rapport/{svc}:local", [f"rapport-{svc}", "migrate"],
