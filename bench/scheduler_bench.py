@@ -46,6 +46,8 @@ RATE = 1_000
 BATCH = 500
 PARTS = os.environ.get("RAPPORT_BENCH_PARTS", "emit,replan,latency").split(",")  # to run one part alone
 REPLICAS = int(os.environ.get("RAPPORT_BENCH_TICKERS", "2"))
+# Batches in flight per ticker process (the service's RAPPORT_SCHEDULER_TICK_CONCURRENCY, default 2).
+CONCURRENCY = int(os.environ.get("RAPPORT_SCHEDULER_TICK_CONCURRENCY", "2"))
 CLAIM_ROWS = max(20_000, int(200_000 * SCALE))
 CONSUMER_EVENTS = max(2_000, int(20_000 * SCALE))
 
@@ -108,19 +110,20 @@ async def due_tenant(engine, customers: int) -> None:
 
 
 async def emit_rate(engine, topics: TopicNames) -> dict:
-    """One in-process ticker (one core): rate, CPU per touchpoint, statements per claimed batch."""
+    """One in-process ticker (one core, ``CONCURRENCY`` batches in flight): rate, CPU per touchpoint, statements
+    per claimed batch."""
     warm_calendar()
     tune_gc()
     await due_tenant(engine, EMIT_CUSTOMERS)
     statements = [0]
     count = lambda *_: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
     event.listen(engine.sync_engine, "before_cursor_execute", count)
-    ticker = Ticker(make_session_factory(engine), Planner(topics), batch_size=BATCH)
+    ticker = Ticker(make_session_factory(engine), Planner(topics), batch_size=BATCH, concurrency=CONCURRENCY)
     cpu, started = time.process_time(), time.perf_counter()
     await ticker.drain()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     event.remove(engine.sync_engine, "before_cursor_execute", count)
-    batches = -(-EMIT_CUSTOMERS // BATCH) + 1  # the last, empty claim included
+    batches = -(-EMIT_CUSTOMERS // BATCH) + CONCURRENCY  # the last, empty claim of each batch in flight included
     return {"rate": EMIT_CUSTOMERS / elapsed, "touchpoints": ticker.touchpoints,
             "cpu_us": cpu / max(ticker.touchpoints, 1) * 1e6, "statements": statements[0] / batches}
 
@@ -299,7 +302,7 @@ async def run(infra) -> None:
 
 async def print_emit(engine, infra, raw: float) -> None:
     emit = await emit_rate(engine, TopicNames(infra.topic_prefix))
-    line(f"claim + decide + emit, 1 ticker ({emit['touchpoints']:,} touchpoints)", f"{emit['rate']:,.0f}/s", raw,
+    line(f"claim + decide + emit, 1 ticker x{CONCURRENCY} batches ({emit['touchpoints']:,} tp)", f"{emit['rate']:,.0f}/s", raw,
          emit["rate"] / raw)
     unit = await statement_cpu_us(engine)
     print(f"    {emit['cpu_us']:,.0f} CPU us per touchpoint (ticker process; a trivial SELECT costs {unit:,.0f} us here "

@@ -93,13 +93,13 @@ async def run_consumer(settings: Settings) -> None:
 
 
 async def run_ticker(settings: Settings) -> None:
-    engine = make_engine(settings.database_url, pool_size=3)  # two for batches, one to LISTEN
+    engine = make_engine(settings.database_url, pool_size=settings.tick_concurrency + 1)  # batches + LISTEN
     await wait_for_infra(settings, engine)
     warm_calendar()
     tune_gc()
     bus = make_bus(settings)
     ticker = Ticker(make_session_factory(engine), bus.planner, base_clock=bus.base_clock,
-                    batch_size=settings.tick_batch_size)
+                    batch_size=settings.tick_batch_size, concurrency=settings.tick_concurrency)
     install_stop_signals(ticker.stop)
     log.info("ticker started", interval_s=settings.tick_s)
     try:

@@ -11,3 +11,5 @@ class Settings(ServiceSettings):
     admin_token: str = "dev-admin-token"
     tick_s: float = 0.2  # how long an event waits at most for the ticker to decide (plus the batch)
     tick_batch_size: int = 500
+    # Batches one ticker process keeps in flight: while the database writes one, Python decides the next.
+    tick_concurrency: int = 2

@@ -69,3 +69,18 @@ async def _assert_outbox_matches(db, tenant, customers: set) -> None:
     assert all(e.tenant_id == tenant and len(e.payload().invoices) == 2 for e in due)
     stages = [json.loads(r.value)["data"]["stage"] for r in rows if r.event_type.endswith("dunning_stage_changed.v1")]
     assert len(stages) == 2 * CUSTOMERS and set(stages) == {"d+7"}
+
+
+async def test_one_ticker_with_batches_in_flight_emits_each_touchpoint_once(db, sched_settings, company):
+    now = await db.now()
+    for statement in SEED:
+        await db.execute(statement, t=company.tenant_id, n=CUSTOMERS, today=now.date(), now=now)
+    ticker = Ticker(make_session_factory(db.engine), Planner(TopicNames(sched_settings.topic_prefix)), batch_size=8,
+                    concurrency=3)
+
+    assert await ticker.drain() == CUSTOMERS and ticker.touchpoints == CUSTOMERS
+
+    sent = await db.rows("SELECT customer_id FROM scheduler.touchpoints WHERE tenant_id = :t", t=company.tenant_id)
+    assert len(sent) == CUSTOMERS and len({r.customer_id for r in sent}) == CUSTOMERS
+    await _assert_outbox_matches(db, company.tenant_id, {r.customer_id for r in sent})
+    assert await ticker.drain() == 0

@@ -20,11 +20,12 @@ RELISTEN_S = 5.0
 
 class Ticker:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], planner: Planner, *,
-                 base_clock: Clock | None = None, batch_size: int = 500) -> None:
+                 base_clock: Clock | None = None, batch_size: int = 500, concurrency: int = 1) -> None:
         self._sessions = sessions
         self._planner = planner
         self._base_clock = base_clock or SystemClock()
         self._batch_size = batch_size
+        self._concurrency = max(1, concurrency)
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
         self._listener: AsyncConnection | None = None
@@ -47,7 +48,17 @@ class Ticker:
         return len(batch.keys)
 
     async def drain(self) -> int:
-        """Tick until nothing is due (used after time travel and by tests)."""
+        """Tick until nothing is due (used after time travel and by tests).
+
+        With ``concurrency`` above 1, that many batches are in flight at once, each in its own transaction
+        on its own connection (``SKIP LOCKED`` keeps their claims apart, as between replicas): one batch's
+        decisions are computed while the database writes another's.
+        """
+        if self._concurrency == 1:
+            return await self._drain_one()
+        return sum(await asyncio.gather(*(self._drain_one() for _ in range(self._concurrency))))
+
+    async def _drain_one(self) -> int:
         total = 0
         while (claimed := await self.tick_once()) > 0:
             total += claimed
