@@ -127,3 +127,24 @@ async def test_a_failing_invoice_event_in_a_batch_is_dead_lettered_alone(sched_s
     assert [i.outcome for i in items] == ["handled", "handled", "handled", "dead_lettered", "handled"]
     stored = await db.rows("SELECT invoice_id FROM scheduler.invoices WHERE tenant_id = :t", t=company.tenant_id)
     assert {r.invoice_id for r in stored} == {good[0][0].invoice_id, good[1][0].invoice_id}
+
+
+async def test_customer_snapshots_take_the_highest_priority_matching_rule_and_keep_their_tags(
+        sched_http, feed, db, company):
+    h = company.headers
+    for rule in ({"collector": "Sam", "region": "EMEA", "priority": 1},
+                 {"collector": "Kim", "collector_email": "kim@ar.example", "region": "EMEA", "size": "L", "priority": 5}):
+        assert (await sched_http.post("/v1/assignment-rules", json=rule, headers=h)).status_code in (200, 201)
+    large, large_events = company.customer(region="EMEA", size="L", tags=["key-account", "eu"])
+    small, small_events = company.customer(region="EMEA", size="S")
+    elsewhere, elsewhere_events = company.customer(region="NA", size="L")
+    named, named_events = company.customer(region="EMEA", size="L", collector_name="Erin")
+    await feed(*large_events, *small_events, *elsewhere_events, *named_events)
+    rows = {r.customer_id: r for r in await db.rows(
+        "SELECT customer_id, collector, collector_email, tags FROM scheduler.customers WHERE tenant_id = :t",
+        t=company.tenant_id)}
+    assert (rows[large].collector, rows[large].collector_email, rows[large].tags) == (
+        "Kim", "kim@ar.example", ["key-account", "eu"])
+    assert (rows[small].collector, rows[small].collector_email, rows[small].tags) == ("Sam", None, [])
+    assert (rows[elsewhere].collector, rows[elsewhere].collector_email) == (None, None)
+    assert (rows[named].collector, rows[named].collector_email) == ("Erin", None)  # the ERP's own choice wins

@@ -1,6 +1,7 @@
 """Writes of the read model the scheduler keeps from other services' events (snapshots, newest wins)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -84,17 +85,35 @@ async def _upsert(session: Session, table, keys: list[str], row: dict[str, Any])
     return (await session.execute(statement)).first() is not None
 
 
+CUSTOMER_COLUMNS = ("tenant_id", "customer_id", "name", "external_id", "country", "region", "industry", "size", "tags",
+                    "time_zone", "locale", "currency", "collector", "collector_email", "account_executive",
+                    "customer_success", "version")
+_CUSTOMER_VALUES = {"tags": "CAST(:tags AS jsonb)",
+                    # no collector in the snapshot: the first assignment rule (by priority) that matches
+                    "collector": "CASE WHEN CAST(:collector AS text) IS NULL THEN (SELECT collector FROM rule) "
+                                 "ELSE CAST(:collector AS text) END",
+                    "collector_email": "CASE WHEN CAST(:collector AS text) IS NULL THEN (SELECT collector_email FROM rule) "
+                                       "ELSE CAST(:collector_email AS text) END"}
+_MANUAL = ("collector", "collector_email")  # kept when a person assigned the customer by hand
+# Prebuilt, like the invoice upsert: building this construct per event cost more than running it.
+UPSERT_CUSTOMER = text(
+    "WITH rule AS (SELECT r.collector, r.collector_email FROM scheduler.assignment_rules r "
+    "WHERE r.tenant_id = :tenant_id AND (r.region IS NULL OR r.region = CAST(:region AS text)) "
+    "AND (r.size IS NULL OR r.size = CAST(:size AS text)) AND (r.industry IS NULL OR r.industry = CAST(:industry AS text)) "
+    "ORDER BY r.priority DESC LIMIT 1) "
+    f"INSERT INTO scheduler.customers AS c ({', '.join(CUSTOMER_COLUMNS)}) "
+    f"VALUES ({', '.join(_CUSTOMER_VALUES.get(k, ':' + k) for k in CUSTOMER_COLUMNS)}) "
+    "ON CONFLICT (tenant_id, customer_id) DO UPDATE SET "
+    + ", ".join(f"{k} = CASE WHEN c.collector_manual THEN c.{k} ELSE excluded.{k} END" if k in _MANUAL
+                else f"{k} = excluded.{k}" for k in CUSTOMER_COLUMNS[2:])
+    + " WHERE c.version <= excluded.version RETURNING 1")  # an older snapshot never wins
+
+
 async def upsert_customer(session: Session, row: dict[str, Any]) -> bool:
-    """Newest snapshot wins, except a collector a person assigned by hand."""
-    c = orm.customers
-    statement = insert(c).values(**row)
-    changes = {k: statement.excluded[k] for k in row if k not in ("tenant_id", "customer_id")}
-    for column in ("collector", "collector_email"):
-        changes[column] = case((c.c.collector_manual, c.c[column]), else_=statement.excluded[column])
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.c.tenant_id, c.c.customer_id], set_=changes, where=c.c.version <= statement.excluded.version,
-    ).returning(literal(1))
-    return (await session.execute(statement)).first() is not None
+    """Newest snapshot wins, except a collector a person assigned by hand. A snapshot without a collector
+    gets the one the tenant's assignment rules name (by region, size, industry; highest priority first)."""
+    params = dict(row, tags=json.dumps(list(row.get("tags") or [])))
+    return (await session.execute(UPSERT_CUSTOMER, params)).first() is not None
 
 
 async def upsert_contact(session: Session, row: dict[str, Any]) -> bool:

@@ -10,14 +10,11 @@ from rapport_shared.contracts import customer as cc, invoice as ic, payment as p
 from rapport_scheduler.adapters import readmodel, worklist as work_store
 from rapport_scheduler.domain.model import OPEN_STATUSES
 from rapport_scheduler.service_layer import messages
-from rapport_scheduler.service_layer.assignment import collector_for
 from rapport_scheduler.service_layer.context import Ctx
 
 
 async def customer_upserted(ctx: Ctx, e: cc.CustomerUpsertedV1) -> bool:
-    collector, email = e.collector_name or e.collector_id, e.collector_email
-    if collector is None:
-        collector, email = await collector_for(ctx.session, ctx.tenant_id, e.region, e.size, e.industry)
+    collector, email = e.collector_name or e.collector_id, e.collector_email  # none: the assignment rules decide
     await readmodel.upsert_customer(ctx.session, {
         "tenant_id": ctx.tenant_id, "customer_id": e.customer_id, "name": e.name, "external_id": e.external_id,
         "country": e.country, "region": e.region, "industry": e.industry, "size": e.size, "tags": e.tags,
