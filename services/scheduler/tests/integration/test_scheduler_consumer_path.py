@@ -148,3 +148,20 @@ async def test_customer_snapshots_take_the_highest_priority_matching_rule_and_ke
     assert (rows[small].collector, rows[small].collector_email, rows[small].tags) == ("Sam", None, [])
     assert (rows[elsewhere].collector, rows[elsewhere].collector_email) == (None, None)
     assert (rows[named].collector, rows[named].collector_email) == ("Erin", None)  # the ERP's own choice wins
+
+
+async def test_a_contact_snapshot_s_opt_outs_route_the_message(feed, db, company):
+    from rapport_shared.contracts.customer import ContactUpsertedV1
+
+    today = (await db.now()).date()
+    cid, (customer_event, contact_event) = company.customer()
+    contact = contact_event.payload()
+    opted = ContactUpsertedV1(**(contact.model_dump() | {"opted_out_channels": ["email"], "consent_sms": True,
+                                                          "version": 2}))
+    _, issued = company.invoice(cid, today - timedelta(days=8))
+    await feed(customer_event, contact_event, company.event(opted, cid), issued)
+    stored = await db.rows("SELECT opted_out, consent_sms, version FROM scheduler.contacts WHERE contact_id = :c",
+                           c=contact.contact_id)
+    assert [(r.opted_out, r.consent_sms, r.version) for r in stored] == [(["email"], True, 2)]
+    sent = await db.rows("SELECT channel FROM scheduler.touchpoints WHERE tenant_id = :t", t=company.tenant_id)
+    assert [r.channel for r in sent] == ["sms"]

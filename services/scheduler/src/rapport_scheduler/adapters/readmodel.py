@@ -75,16 +75,6 @@ async def mark_due(session: Session, tenant_id: UUID, customer_id: UUID, now: da
         .values(due_at=now, cause_id=cause_id, correlation_id=correlation_id))
 
 
-async def _upsert(session: Session, table, keys: list[str], row: dict[str, Any]) -> bool:
-    statement = insert(table).values(**row)
-    changes = {k: statement.excluded[k] for k in row if k not in keys}
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys], set_=changes,
-        where=table.c.version <= statement.excluded.version,  # an older snapshot never wins
-    ).returning(literal(1))
-    return (await session.execute(statement)).first() is not None
-
-
 CUSTOMER_COLUMNS = ("tenant_id", "customer_id", "name", "external_id", "country", "region", "industry", "size", "tags",
                     "time_zone", "locale", "currency", "collector", "collector_email", "account_executive",
                     "customer_success", "version")
@@ -116,8 +106,19 @@ async def upsert_customer(session: Session, row: dict[str, Any]) -> bool:
     return (await session.execute(UPSERT_CUSTOMER, params)).first() is not None
 
 
+CONTACT_COLUMNS = ("tenant_id", "contact_id", "customer_id", "name", "email", "phone", "preferred_channel", "locale",
+                   "time_zone", "role", "is_primary", "consent_email", "consent_sms", "opted_out", "active", "version")
+UPSERT_CONTACT = text(
+    f"INSERT INTO scheduler.contacts AS x ({', '.join(CONTACT_COLUMNS)}) "
+    f"VALUES ({', '.join('CAST(:opted_out AS jsonb)' if k == 'opted_out' else ':' + k for k in CONTACT_COLUMNS)}) "
+    "ON CONFLICT (tenant_id, contact_id) DO UPDATE SET "
+    + ", ".join(f"{k} = excluded.{k}" for k in CONTACT_COLUMNS[2:])
+    + " WHERE x.version <= excluded.version RETURNING 1")  # an older snapshot never wins
+
+
 async def upsert_contact(session: Session, row: dict[str, Any]) -> bool:
-    return await _upsert(session, orm.contacts, ["tenant_id", "contact_id"], row)
+    params = dict(row, opted_out=json.dumps(list(row.get("opted_out") or [])))
+    return (await session.execute(UPSERT_CONTACT, params)).first() is not None
 
 
 INVOICE_COLUMNS = ("tenant_id", "invoice_id", "customer_id", "number", "issue_date", "due_date", "currency",
