@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, cast, func, select, update
+from sqlalchemy import and_, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +32,14 @@ async def add_task(session: AsyncSession, row: dict[str, Any]) -> None:
     await session.execute(orm.tasks.insert().values(**row))
 
 
+TIMELINE_COLUMNS = ("tenant_id", "customer_id", "at", "kind", "summary", "ref_id", "author")
+# Prebuilt: a timeline line is written for many events (every message sent, reply, payment...).
+ADD_TIMELINE = text(f"INSERT INTO scheduler.timeline ({', '.join(TIMELINE_COLUMNS)}) "
+                    f"VALUES ({', '.join(':' + c for c in TIMELINE_COLUMNS)})")
+
+
 async def add_timeline(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(orm.timeline.insert().values(**row))
+    await session.execute(ADD_TIMELINE, row)
 
 
 async def open_tasks(session: AsyncSession, tenant_id: UUID, assignee: str | None = None, kind: str | None = None):
