@@ -35,6 +35,12 @@ async def test_settling_an_uncertain_message_closes_its_review_task_only(sched_h
     tasks = (await sched_http.get("/v1/worklist?kind=uncertain_send", headers=h)).json()["tasks"]
     mine = {t["subject_id"]: t for t in tasks if t["customer_id"] == str(cid)}
     assert set(mine) == {str(first), str(second)} and {t["subject_kind"] for t in mine.values()} == {"message"}
+    created = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.created.v1' "
+                            "AND key = :k", k=f"{company.tenant_id}:{cid}".encode())
+    subjects = {json.loads(r.value)["data"]["task_id"]: json.loads(r.value)["data"] for r in created}
+    # TaskCreatedV1 carries the subject the task row stores (consumers need not parse the reason text).
+    assert {(d["subject_kind"], d["subject_id"]) for t, d in subjects.items() if t in
+            {m["task_id"] for m in mine.values()}} == {("message", str(first)), ("message", str(second))}
 
     await feed(company.event(_settled(cid, first, [inv.invoice_id], now, "sent"), cid))
     tasks = (await sched_http.get("/v1/worklist?kind=uncertain_send", headers=h)).json()["tasks"]

@@ -27,6 +27,10 @@ class TaskCreatedV1(EventPayload):
     assignee: str | None = None
     priority_score: float = 0.0
     due_at: datetime | None = None
+    # The one thing the task is about, when it is about one: ``message`` (an uncertain send's message id)
+    # or ``plan`` (the payment plan to review). Absent on older events and on tasks about the account.
+    subject_kind: str | None = None
+    subject_id: UUID | None = None
 
 
 class TaskClosedV1(EventPayload):

@@ -53,7 +53,7 @@ class Ctx:
             "assignee": assignee, "created_at": self.now,
             "subject_kind": subject[0] if subject else None, "subject_id": subject[1] if subject else None})
         planned = PlannedTask(kind, reason, list(invoice_ids or []))
-        await self.emit(messages.task_created(task_id, customer_id, planned, assignee, ranking.score), customer_id)
+        await self.emit(messages.task_created(task_id, customer_id, planned, assignee, ranking.score, subject), customer_id)
         await self.note(customer_id, "task", f"{kind}: {reason}", task_id)
         return task_id
 

@@ -191,9 +191,11 @@ def travelled(now: datetime | None) -> float:
 
 
 def task_created(task_id: UUID, customer_id: UUID, task: PlannedTask, assignee: str | None,
-                 priority: float) -> TaskCreatedV1:
+                 priority: float, subject: tuple[str, UUID] | None = None) -> TaskCreatedV1:
+    """``subject`` is the task's ``(subject_kind, subject_id)`` as stored on its row, when it has one."""
     return TaskCreatedV1(task_id=task_id, customer_id=customer_id, kind=task.kind, reason=task.reason,
-                         invoice_ids=task.invoice_ids, assignee=assignee, priority_score=priority)
+                         invoice_ids=task.invoice_ids, assignee=assignee, priority_score=priority,
+                         subject_kind=subject[0] if subject else None, subject_id=subject[1] if subject else None)
 
 
 def stage_changed(customer_id: UUID, invoice_id: UUID, stage: str, at: datetime | None,
