@@ -77,3 +77,26 @@ def test_caused_event_inherits_correlation():
     assert effect.causation_id == cause.id
     assert effect.id != cause.id
     assert effect.id.version == 7
+
+
+def test_decode_validates_the_payload_once_and_hands_that_result_to_payload(monkeypatch):
+    env = event(issued("12.30"))
+    decoded = codec.decode(codec.encode(env))
+    calls = []
+    original = InvoiceIssuedV1.model_validate.__func__
+
+    def counting(cls, *args, **kwargs):
+        calls.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(InvoiceIssuedV1, "model_validate", classmethod(counting))
+    first = decoded.payload()
+    assert first is decoded.payload()
+    assert first.amount_total == Decimal("12.30")
+    assert calls == []  # validated in decode, not again
+    # A built (not decoded) envelope still validates, and equality ignores the cache.
+    assert env.payload() == first and calls == [1]
+    assert decoded == env and env == decoded
+    # A copy with other data is validated afresh, never answered from the old cache.
+    changed = decoded.model_copy(update={"data": {**decoded.data, "number": "INV-2"}})
+    assert changed.payload().number == "INV-2" and calls == [1, 1]

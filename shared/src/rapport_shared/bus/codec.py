@@ -26,11 +26,12 @@ def decode(raw: bytes | None) -> Envelope:
     except ValidationError as exc:
         raise PoisonMessage(f"malformed envelope: {_first_error(exc)}") from None
     try:
-        payload_class(envelope.type).model_validate(envelope.data)
+        payload = payload_class(envelope.type).model_validate(envelope.data)
     except UnknownEventType as exc:
         raise PoisonMessage(str(exc)) from None
     except ValidationError as exc:
         raise PoisonMessage(f"invalid {envelope.type} payload: {_first_error(exc)}") from None
+    envelope.remember_payload(payload)  # handlers' envelope.payload() does not validate it again
     return envelope
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from rapport_shared.contracts.base import EventPayload
 from rapport_shared.ids import new_id
@@ -34,11 +34,43 @@ class Envelope(BaseModel):
     partitionkey: str
     data: dict[str, Any]
 
+    # The payload validated by ``codec.decode``; not part of the event's value (see _Validated).
+    _validated: _Validated | None = PrivateAttr(default=None)
+
     def payload(self) -> EventPayload:
-        """The typed payload, validated against the registered model for ``type``."""
+        """The typed payload, validated against the registered model for ``type``.
+
+        An envelope that came through ``codec.decode`` was validated there already; that
+        result is returned (payloads are frozen), as long as ``data`` is still the same dict.
+        """
+        validated = self._validated
+        if validated is not None and validated.data is self.data:
+            return validated.payload
         from rapport_shared.contracts.registry import payload_class
 
         return payload_class(self.type).model_validate(self.data)
+
+    def remember_payload(self, payload: EventPayload) -> None:
+        """Keep ``payload``, validated from this envelope's ``data``, for :meth:`payload`."""
+        self._validated = _Validated(self.data, payload)
+
+
+class _Validated:
+    """A validated payload beside the ``data`` dict it came from.
+
+    Equal to any other cache (or none): pydantic compares private attributes in ``==``, and
+    whether an envelope was decoded or built must not change whether two envelopes are equal.
+    """
+
+    __slots__ = ("data", "payload")
+
+    def __init__(self, data: dict[str, Any], payload: EventPayload) -> None:
+        self.data, self.payload = data, payload
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, _Validated)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def make_event(
