@@ -66,9 +66,14 @@ async def insert_invoices(conn: Any, records: list[tuple]) -> None:
 
     Sent in COPY's text format: the driver's binary encoding of three Decimals and two dates
     per row cost more Python time than everything else about the row's insert."""
-    if not records:
+    await insert_invoice_lines(conn, list(map(invoice_line, records)))
+
+
+async def insert_invoice_lines(conn: Any, lines: list[str]) -> None:
+    """New invoices already rendered by ``invoice_line``."""
+    if not lines:
         return
-    data = io.BytesIO("".join(map(_invoice_line, records)).encode())  # bytes alone would be taken for a path
+    data = io.BytesIO("".join(lines).encode())  # bytes alone would be taken for a path
     try:
         await conn.copy_to_table("invoices", schema_name="ingest", source=data, columns=INVOICE_COLUMNS, format="text")
     except asyncpg.UniqueViolationError as exc:
@@ -87,7 +92,8 @@ def _text(value: str | None) -> str:
     return value
 
 
-def _invoice_line(r: tuple) -> str:
+def invoice_line(r: tuple) -> str:
+    """One new invoice (INVOICE_COLUMNS order) as a line of COPY's text format."""
     # Ids, dates, amounts, currency, status and version are validated values with no special characters.
     updated = "\\N" if r[15] is None else r[15].isoformat()
     return (f"{r[0]}\t{r[1]}\t{r[2]}\t{_text(r[3])}\t{r[4]}\t{r[5]}\t{r[6]}\t{r[7]}\t{r[8]}\t{r[9]}\t{r[10]}\t"

@@ -56,13 +56,13 @@ class ChunkImporter:
             await asyncio.sleep(0)  # let the API answer between chunks
 
     async def _invoices(self, job_id: UUID, tenant_id: UUID, preset: Preset, chunks: Iterator[list]) -> None:
-        """Checks the next chunk in a thread while Postgres writes this one (Python and Postgres
-        each keep a core busy instead of taking turns)."""
+        """Checks the next chunk and renders its rows as new invoices in a thread while Postgres writes
+        this one (Python and Postgres each keep a core busy instead of taking turns)."""
         writer = InvoiceWriter(tenant_id, job_id, self._topics("invoice"))
-        pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset))
+        pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset, writer, self._clock))
         try:
             while (prepared := await pending) is not None:
-                pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset))
+                pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset, writer, self._clock))
                 await self._write_invoices(writer, job_id, tenant_id, prepared)
         finally:
             await asyncio.wait([pending])  # the thread holds the file; let it finish before leaving
@@ -85,9 +85,9 @@ class ChunkImporter:
                 raise
 
 
-def _prepare_next(chunks: Iterator[list], preset: Preset) -> Prepared | None:
+def _prepare_next(chunks: Iterator[list], preset: Preset, writer: InvoiceWriter, clock: Clock) -> Prepared | None:
     chunk = next(chunks, None)
-    return None if chunk is None else prepare(chunk, preset)
+    return None if chunk is None else writer.prebuild(prepare(chunk, preset), clock.now())
 
 
 async def _one_by_one(uow: UnitOfWork, kind: str, commands: list[tuple[int, Any]], errors: Errors) -> int:

@@ -1,9 +1,13 @@
 """Invoice rows of one import job: checked in Python, written set-wise by Postgres.
 
-``prepare`` is pure CPU (no I/O), so the job runs it for the next chunk in a thread while
-Postgres writes the current one. ``write`` resolves customers, reads (and locks) the chunk's
-invoices the ledger already holds in one query, decides each row with the domain's rules and
-writes new invoices, changed invoices and their events with COPY.
+``prepare`` and ``InvoiceWriter.prebuild`` are pure CPU (no I/O), so the job runs them for the
+next chunk in a thread while Postgres writes the current one. ``prebuild`` renders every row whose
+customer is already known as if it were new (its COPY line and its ``InvoiceIssuedV1`` record):
+that is most of a bulk load's Python work, and it then overlaps Postgres instead of waiting for
+the chunk's lookup. ``write`` resolves customers, reads (and locks) the chunk's invoices the
+ledger already holds in one query, keeps a prebuilt row only when the ledger does not hold its
+number and its customer is still the one it was built for, decides every other row with the
+domain's rules and writes new invoices, changed invoices and their events with COPY.
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ class Prepared:
     rows: list[InvoiceRow] = field(default_factory=list)
     errors: Errors = field(default_factory=list)
     repeats: int = 0  # rows done with nothing to write: repeats of an earlier row, a report's totals rows
+    # Per row of ``rows``: (customer, insert record, COPY line, outbox record) rendered as a new invoice, or None.
+    built: list[tuple | None] | None = None
 
 
 def prepare(chunk: list[tuple[int, dict[str, Any] | RowError]], preset: Preset) -> Prepared:
@@ -75,6 +81,7 @@ class _Chunk:
     builder: EventBuilder
     ids: Iterator[str]
     inserts: list[tuple] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the inserts in COPY text format
     updates: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
 
@@ -89,6 +96,16 @@ class _Chunk:
         self.events.append(self.builder.record(next(self.ids), event_type, customer.partition_key, customer.key,
                                                customer.lane, data))
 
+    def new_invoice(self, tenant_text: str, job_text: str, customer: Customer, row: InvoiceRow) -> None:
+        invoice_id = next(self.ids)
+        status = "open" if row.amount > 0 else Balance(row.amount).status
+        record = (invoice_id, tenant_text, customer.id_text, row.number, row.issue_date, row.due_date, row.currency,
+                  row.amount, row.tax_amount, row.amount, status, row.po_number, row.terms, row.pdf_url,
+                  row.lines or "[]", row.updated_at, 1, job_text)
+        self.inserts.append(record)
+        self.lines.append(bulk.invoice_line(record))
+        self.event(ISSUED, customer, row, invoice_id, row.amount, status, 1, None)
+
 
 class InvoiceWriter:
     """Writes prepared chunks of one job; remembers the job's customers between chunks."""
@@ -99,32 +116,54 @@ class InvoiceWriter:
         self._tenant_text, self._job_text = str(tenant_id), str(job_id)
         self._customers: dict[str, Customer] = {}
 
+    def prebuild(self, prepared: Prepared, at: datetime) -> Prepared:
+        """Renders each row whose customer this job already knows as a new invoice (no I/O: safe in a
+        thread while the event loop writes the previous chunk). ``write`` checks every one again."""
+        chunk = _Chunk(EventBuilder(self._topic, self._tenant_id, self._job_id, at),
+                       iter(uuid7_strings(2 * len(prepared.rows), at)))
+        built: list[tuple | None] = []
+        customers = self._customers
+        for row in prepared.rows:
+            customer = customers.get(row.customer_external_id)
+            if customer is None:
+                built.append(None)
+                continue
+            chunk.new_invoice(self._tenant_text, self._job_text, customer, row)
+            built.append((customer, chunk.inserts[-1], chunk.lines[-1], chunk.events[-1]))
+        prepared.built = built
+        return prepared
+
     async def write(self, driver: Any, uow: UnitOfWork, prepared: Prepared, at: datetime) -> tuple[int, Errors]:
         """(rows done, errors) of the chunk, written in the caller's transaction."""
         errors = list(prepared.errors)
         await self._resolve(driver, uow, prepared.rows, errors)
-        rows = [r for r in prepared.rows if r.customer_external_id in self._customers]
-        existing = await bulk.existing_invoices(driver, self._tenant_id, [r.number for r in rows])
+        built = prepared.built or [None] * len(prepared.rows)
+        pairs = [(r, b) for r, b in zip(prepared.rows, built) if r.customer_external_id in self._customers]
+        existing = await bulk.existing_invoices(driver, self._tenant_id, [r.number for r, _ in pairs])
+        customers = self._customers
+        usable = [b is not None and r.number not in existing and b[0] == customers[r.customer_external_id]
+                  for r, b in pairs]
         chunk = _Chunk(EventBuilder(self._topic, self._tenant_id, self._job_id, at),
-                       iter(uuid7_strings(2 * len(rows), at)))
-        for row in rows:
-            stored = existing.get(row.number)
+                       iter(uuid7_strings(2 * usable.count(False), at)))
+        for (row, prebuilt), use in zip(pairs, usable):
             try:
-                self._issue(chunk, row) if stored is None else self._change(chunk, row, stored)
+                if use:
+                    chunk.inserts.append(prebuilt[1])
+                    chunk.lines.append(prebuilt[2])
+                    chunk.events.append(prebuilt[3])
+                elif (stored := existing.get(row.number)) is not None:
+                    self._change(chunk, row, stored)
+                else:  # not built, or built for a customer a rolled-back chunk had created
+                    self._issue(chunk, row)
             except LedgerError as exc:
                 errors.append((row.row, exc.field, exc.reason))
-        await bulk.insert_invoices(driver, chunk.inserts)
+        await bulk.insert_invoice_lines(driver, chunk.lines)
         await bulk.update_invoices(driver, self._tenant_id, self._job_id, chunk.updates)
         await bulk.insert_events(driver, chunk.events)
         return len(prepared.rows) - (len(errors) - len(prepared.errors)) + prepared.repeats, errors
 
     def _issue(self, chunk: _Chunk, row: InvoiceRow) -> None:
-        customer, invoice_id = self._customers[row.customer_external_id], next(chunk.ids)
-        status = "open" if row.amount > 0 else Balance(row.amount).status
-        chunk.inserts.append((invoice_id, self._tenant_text, customer.id_text, row.number, row.issue_date, row.due_date,
-                              row.currency, row.amount, row.tax_amount, row.amount, status, row.po_number, row.terms,
-                              row.pdf_url, row.lines or "[]", row.updated_at, 1, self._job_text))
-        chunk.event(ISSUED, customer, row, invoice_id, row.amount, status, 1, None)
+        chunk.new_invoice(self._tenant_text, self._job_text, self._customers[row.customer_external_id], row)
 
     def _change(self, chunk: _Chunk, row: InvoiceRow, stored: Any) -> None:
         customer = self._customers[row.customer_external_id]
