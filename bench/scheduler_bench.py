@@ -109,6 +109,35 @@ async def due_tenant(engine, customers: int) -> None:
     return tenant
 
 
+BACKENDS = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def backend_cpu(engine) -> dict[int, float] | None:
+    """CPU seconds (user + system) each client backend of this database has used so far, read from
+    ``/proc/<pid>/stat``; None when the server is not on this machine (or not readable)."""
+    async with engine.connect() as conn:
+        pids = [r[0] for r in await conn.execute(BACKENDS)]
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return out or None
+
+
+async def hot_updates(engine) -> str:
+    """Share of the updates of the tables the ticker rewrites that stayed on their page (heap-only tuples)."""
+    await asyncio.sleep(1.1)  # backends flush their table counters at most once a second
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = 'scheduler' "
+            "AND relname IN ('invoices', 'customers', 'timers') ORDER BY relname"))).all()
+    return ", ".join(f"{r[0]} {r[2] / r[1]:.0%} of {r[1]:,}" if r[1] else f"{r[0]} -" for r in rows)
+
+
 async def emit_rate(engine, topics: TopicNames) -> dict:
     """One in-process ticker (one core, ``CONCURRENCY`` batches in flight): rate, CPU per touchpoint, statements
     per claimed batch."""
@@ -119,13 +148,19 @@ async def emit_rate(engine, topics: TopicNames) -> dict:
     count = lambda *_: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     ticker = Ticker(make_session_factory(engine), Planner(topics), batch_size=BATCH, concurrency=CONCURRENCY)
+    before = await backend_cpu(engine)
     cpu, started = time.process_time(), time.perf_counter()
     await ticker.drain()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = await backend_cpu(engine)
+    # Backends opened during the drain count from zero; the statement reading the list costs a few ticks.
+    pg = sum(v - (before or {}).get(pid, 0.0) for pid, v in after.items()) if after else None
+    hot = await hot_updates(engine)
     event.remove(engine.sync_engine, "before_cursor_execute", count)
     batches = -(-EMIT_CUSTOMERS // BATCH) + CONCURRENCY  # the last, empty claim of each batch in flight included
     return {"rate": EMIT_CUSTOMERS / elapsed, "touchpoints": ticker.touchpoints,
-            "cpu_us": cpu / max(ticker.touchpoints, 1) * 1e6, "statements": statements[0] / batches}
+            "cpu_us": cpu / max(ticker.touchpoints, 1) * 1e6, "statements": statements[0] / batches,
+            "pg_us": None if pg is None else pg / max(ticker.touchpoints, 1) * 1e6, "hot": hot}
 
 
 async def replica_rate(engine, infra) -> float:
@@ -307,6 +342,12 @@ async def print_emit(engine, infra, raw: float) -> None:
     unit = await statement_cpu_us(engine)
     print(f"    {emit['cpu_us']:,.0f} CPU us per touchpoint (ticker process; a trivial SELECT costs {unit:,.0f} us here "
           f"now, ratio {emit['cpu_us'] / unit:.1f}), {emit['statements']:.1f} statements per batch of {BATCH}")
+    if emit["pg_us"] is not None:
+        print(f"    {emit['pg_us']:,.0f} CPU us per touchpoint in the Postgres backends serving it (/proc/<pid>/stat, "
+              f"clock ticks of {1e6 / TICKS:,.0f} us; WAL writer, checkpointer and autovacuum not included)")
+    print(f"    heap-only (HOT) updates, whole slice so far: {emit['hot']}")
+    if not REPLICAS:
+        return
     replicas = await replica_rate(engine, infra)
     line(f"claim + decide + emit, {REPLICAS} ticker processes", f"{replicas:,.0f}/s", raw, replicas / raw)
     print(f"    target >= 10,000/s: {'met' if max(replicas, emit['rate']) >= 10_000 else 'NOT met'}")
