@@ -108,10 +108,32 @@ async def close_subject_tasks(session: AsyncSession, tenant_id: UUID, customer_i
     return [r[0] for r in rows]
 
 
+# A touchpoint is its own timeline line (the ticker writes no timeline row for it: one row and two index
+# entries fewer per touchpoint): "email 'overdue_firm' (firm) for INV-1, INV-2", the invoice numbers in the
+# touchpoint's order. Touchpoints decided before that still have their written line (kind 'touchpoint',
+# ref_id = the touchpoint) and are not listed twice. At one instant a touchpoint comes before the lines
+# written with it (its tasks), as it did when it was written first.
+TIMELINE = text("""
+SELECT at, kind, summary, ref_id, author FROM (
+  SELECT l.at, 1 AS src, l.id, l.kind, l.summary, l.ref_id, l.author
+  FROM scheduler.timeline l WHERE l.tenant_id = :t AND l.customer_id = :c
+  UNION ALL
+  SELECT tp.decided_at, 0, 0, 'touchpoint',
+    tp.channel || ' ''' || tp.template_key || ''' (' || tp.stage || ') for ' || coalesce((
+      SELECT string_agg(i.number, ', ' ORDER BY e.n)
+      FROM jsonb_array_elements_text(tp.invoice_ids) WITH ORDINALITY AS e(id, n)
+      JOIN scheduler.invoices i ON i.tenant_id = tp.tenant_id AND i.invoice_id = CAST(e.id AS uuid)), ''),
+    tp.touchpoint_id, NULL
+  FROM scheduler.touchpoints tp
+  WHERE tp.tenant_id = :t AND tp.customer_id = :c
+    AND NOT EXISTS (SELECT 1 FROM scheduler.timeline w WHERE w.tenant_id = :t AND w.customer_id = :c
+                    AND w.kind = 'touchpoint' AND w.ref_id = tp.touchpoint_id)
+) lines ORDER BY at, src, id
+""")
+
+
 async def timeline(session: AsyncSession, tenant_id: UUID, customer_id: UUID):
-    line = orm.timeline
-    return (await session.execute(select(line).where(line.c.tenant_id == tenant_id, line.c.customer_id == customer_id)
-                                  .order_by(line.c.at, line.c.id))).all()
+    return (await session.execute(TIMELINE, {"t": tenant_id, "c": customer_id})).all()
 
 
 async def get_customer(session: AsyncSession, tenant_id: UUID, customer_id: UUID):

@@ -148,9 +148,7 @@ class _BatchOut:
         self.tp.append((tp_id, tenant, cid, window.local_day, touch.stage, touch.channel, touch.template_key,
                         touch.tone, policy.policy_id, policy.version, invoice_ids, touch.currency, touch.total_open,
                         window.start, window.end))
-        numbers = ", ".join(i.number for i in touch.invoices)
-        self.tl.append((tenant, cid, "touchpoint",
-                        f"{touch.channel} '{touch.template_key}' ({touch.stage}) for {numbers}", tp_id))
+        # No timeline row: the touchpoint row is its own timeline line (``worklist.TIMELINE``).
         return {i.invoice_id for i in touch.invoices}
 
     def _invoices(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision,
