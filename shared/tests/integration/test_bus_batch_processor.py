@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from rapport_shared.bus import codec
 from rapport_shared.bus.batch import BatchAbandoned, BatchProcessor
@@ -150,3 +150,34 @@ async def test_orm_objects_a_handler_leaves_unflushed_are_committed_with_the_bat
         await BatchProcessor(scratch.sessions, adds, Inbox(scratch.schema, f"orm-{optimistic}"),
                              optimistic=optimistic).process(batch)
     assert await scratch.count("SELECT count(*) FROM {schema}.effects") == 6
+
+
+async def test_a_held_connection_serves_transaction_after_transaction_and_a_killed_one_is_replaced(scratch):
+    pids: list[int] = []
+
+    async def handler(session, envelope):
+        pids.append((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+        await session.execute(insert(scratch.effects).values(event_id=envelope.id, note=envelope.data["number"]))
+
+    held = BatchProcessor(scratch.sessions, handler, Inbox(scratch.schema, "held-test"), max_attempts=2,
+                          retry_backoff_s=0.01, hold_connection=True)
+    checkouts = []
+    listener = lambda *_: checkouts.append(1)  # noqa: E731
+    event.listen(scratch.engine.sync_engine.pool, "checkout", listener)
+    try:
+        for n in range(3):  # the per-record mode: one record, one transaction
+            assert [i.outcome for i in await held.process(records(codec.encode(issued(f"one-{n}"))))] == ["handled"]
+    finally:
+        event.remove(scratch.engine.sync_engine.pool, "checkout", listener)
+    assert len(checkouts) == 1 and len(set(pids)) == 1  # one checkout (and pre-ping) for three transactions
+
+    async with scratch.engine.connect() as admin:
+        assert (await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})).scalar_one()
+    items = await held.process(records(codec.encode(issued("after-kill"))))
+
+    assert [i.outcome for i in items] == ["handled"]
+    assert pids[-1] != pids[0]  # the dead connection was dropped, the retry ran on a fresh one
+    assert await scratch.count("SELECT count(*) FROM {schema}.effects") == 4
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 4
+    await held.close()
+    assert held._held is None

@@ -11,6 +11,12 @@ claims in one statement. If any record fails, that attempt is rolled back whole 
 batch runs again the careful way, each record in its own savepoint with its own claim.
 A savepoint costs two round trips per record (SAVEPOINT, RELEASE), more than a typical
 handler's own work, and poison records are rare.
+
+With ``hold_connection`` (what ``ConsumerRunner`` uses) the processor keeps one pooled
+connection between transactions instead of checking one out per batch: no pool
+checkout and pre-ping round trip per transaction, which the per-record mode paid per
+record. Any transient failure discards that connection (the retry checks out a fresh,
+pre-pinged one), as does a pause longer than ``IDLE_RECHECK_S``; ``close()`` gives it back.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport_shared.bus import codec
 from rapport_shared.bus.codec import PoisonMessage
@@ -37,6 +43,8 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 TRANSIENT = (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
 # Deadlock and serialization failures: another transaction won; the whole batch can simply run again.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# A held connection unused for longer than this goes back to the pool (and is pre-pinged on checkout).
+IDLE_RECHECK_S = 30.0
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -108,9 +116,14 @@ class BatchProcessor:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], handler: Handler, inbox: Inbox, *,
         max_attempts: int = 3, retry_backoff_s: float = 0.2, should_abandon: Callable[[], bool] = lambda: False,
-        optimistic: bool = True,
+        optimistic: bool = True, hold_connection: bool = False,
     ) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        # Only a session factory bound to one engine can be handed a connection of that engine.
+        self._engine: AsyncEngine | None = bind if hold_connection and isinstance(bind, AsyncEngine) else None
+        self._held: AsyncConnection | None = None
+        self._held_used = 0.0
         self._handler = handler
         self._inbox = inbox
         self._max_attempts = max_attempts
@@ -127,6 +140,7 @@ class BatchProcessor:
                 await self._transaction(items)
                 return items
             except Exception as exc:  # noqa: BLE001 - classified below
+                await self._release(discard=True)  # whatever went wrong, the next attempt starts on a fresh connection
                 if not is_transient(exc):
                     raise
                 _reset(items)
@@ -138,10 +152,38 @@ class BatchProcessor:
                             records=len(items))
                 await asyncio.sleep(min(5.0, self._retry_backoff_s * 2 ** min(outages, 5)))
 
+    async def close(self) -> None:
+        """Give the held connection (if any) back to the pool."""
+        await self._release(discard=False)
+
+    async def _session(self) -> AsyncSession:
+        if self._engine is None:
+            return self._sessions()
+        now = time.monotonic()
+        if self._held is not None and (self._held.closed or self._held.invalidated
+                                       or now - self._held_used > IDLE_RECHECK_S):
+            await self._release(discard=False)
+        if self._held is None:
+            self._held = await self._engine.connect()
+        self._held_used = now
+        # Not in a transaction between batches: the session begins one on it and ends it.
+        return self._sessions(bind=self._held)
+
+    async def _release(self, *, discard: bool) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        try:
+            if discard and not held.closed and not held.invalidated:
+                await held.invalidate()
+            await held.close()
+        except Exception as exc:  # noqa: BLE001 - a broken connection may fail to close; it is dropped either way
+            log.info("held connection dropped", error=repr(exc))
+
     async def _transaction(self, items: list[Item]) -> None:
         if self._optimistic and await self._without_savepoints(items):
             return
-        async with self._sessions() as session, session.begin():
+        async with await self._session() as session, session.begin():
             for item in items:
                 if item.envelope is not None:
                     await self._one(session, item)
@@ -150,7 +192,7 @@ class BatchProcessor:
         """The whole batch in one go; False (and nothing committed) if any record failed."""
         live = [i for i in items if i.envelope is not None]
         try:
-            async with self._sessions() as session, session.begin():
+            async with await self._session() as session, session.begin():
                 claimed = await self._inbox.claim_many(session, [i.envelope for i in live])
                 for item in live:
                     if item.envelope.id in claimed:

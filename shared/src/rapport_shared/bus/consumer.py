@@ -5,13 +5,20 @@ transaction with a savepoint per record (state + inbox row + outbox rows); poiso
 roll back only their savepoint and go to the dead-letter topic; offsets are committed
 only after the transaction committed and the dead letters were acknowledged. Transient
 failures (database or broker down) retry the whole batch without moving the offset.
-``batch_size=1`` gives the per-record mode.
+``batch_size=1`` gives the per-record mode: one transaction per record.
+
+Offsets are committed once per fetch, after every batch cut from it committed (or at the
+first batch that did not: what did commit is committed, the rest is fetched again). In
+the per-record mode a fetch takes up to ``FETCH_RECORDS`` records, so one offset commit
+covers many records' transactions; a crash in between redelivers records whose effects
+committed, and the inbox turns them into duplicates.
 """
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+import time
 from datetime import datetime, timezone
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -29,6 +36,12 @@ from rapport_shared.observability import (
 )
 
 log = get_logger(__name__)
+
+# Records asked of one getmany at least, whatever the batch size (the per-record mode would
+# otherwise pay a fetch call and an offset commit round trip per record).
+FETCH_RECORDS = 100
+# The lag gauges are refreshed at most this often (a position() call per partition).
+LAG_EVERY_S = 1.0
 
 __all__ = ["ConsumerRunner", "Handler", "TRANSIENT", "is_transient", "make_kafka_consumer"]
 
@@ -76,8 +89,11 @@ class ConsumerRunner:
         self._retry_backoff_s = retry_backoff_s
         self._batch_size = max(1, batch_size)
         self._batch_bytes = max(1, batch_bytes)
+        self._fetch_records = max(self._batch_size, FETCH_RECORDS)
+        self._lag_at = 0.0
         self._processor = BatchProcessor(session_factory, handler, inbox, max_attempts=max_attempts,
-                                         retry_backoff_s=retry_backoff_s, should_abandon=self._should_abandon)
+                                         retry_backoff_s=retry_backoff_s, should_abandon=self._should_abandon,
+                                         hold_connection=True)
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = asyncio.Event()
         self.processing = asyncio.Lock()
@@ -100,14 +116,19 @@ class ConsumerRunner:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                fetched = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                fetched = await self._consumer.getmany(timeout_ms=500, max_records=self._fetch_records)
                 async with self.processing:
                     await self._process_fetched(fetched)
-                await self._record_lag()
+                if time.monotonic() - self._lag_at >= LAG_EVERY_S:
+                    await self._record_lag()
+                    self._lag_at = time.monotonic()
         finally:
             async with self.processing:
                 await self.commit_pending()
-            await self._consumer.stop()
+            try:
+                await self._processor.close()
+            finally:
+                await self._consumer.stop()
 
     async def _process_fetched(self, fetched: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         # A rebalance may have run between the fetch and taking the lock: records of partitions
@@ -115,11 +136,16 @@ class ConsumerRunner:
         assigned = self._consumer.assignment()
         mine = [records for tp, records in fetched.items() if tp in assigned]
         batches = cut_batches(mine, self._batch_size, self._batch_bytes)
-        for n, batch in enumerate(batches):
-            if self._should_abandon() or not await self._run_batch(batch):
-                # Fetched but not handled: fetch them again (a rebalance resets positions anyway).
-                self._rewind([r for b in batches[n:] for r in b])
-                return
+        try:
+            for n, batch in enumerate(batches):
+                if self._should_abandon() or not await self._run_batch(batch):
+                    # Fetched but not handled: fetch them again (a rebalance resets positions anyway).
+                    self._rewind([r for b in batches[n:] for r in b])
+                    return
+        finally:
+            # Only batches whose transaction committed (and whose dead letters were acknowledged)
+            # have pending offsets; commit them once for the whole fetch.
+            await self.commit_pending()
 
     async def _run_batch(self, batch: list[ConsumerRecord]) -> bool:
         """Handle, dead-letter, commit offsets; False if the batch was abandoned uncommitted."""
@@ -135,7 +161,6 @@ class ConsumerRunner:
         self._account(items)
         for record in batch:
             self._pending[TopicPartition(record.topic, record.partition)] = record.offset + 1
-        await self.commit_pending()
         return True
 
     async def _dead_letter_all(self, items: list[Item]) -> bool:
@@ -175,9 +200,14 @@ class ConsumerRunner:
             if outcome == "dead_lettered":
                 EVENTS_DEAD_LETTERED.labels(self._service, topic).inc(count)
         self.handled += counts_of(counts, "handled")
+        latency = {}
         for item in items:
             if item.envelope is not None:
-                HANDLER_LATENCY.labels(self._service, item.record.topic).observe(item.seconds)
+                topic = item.record.topic
+                child = latency.get(topic)
+                if child is None:
+                    child = latency[topic] = HANDLER_LATENCY.labels(self._service, topic)
+                child.observe(item.seconds)
 
     def _rewind(self, records: list[ConsumerRecord]) -> None:
         first: dict[TopicPartition, int] = {}
