@@ -34,6 +34,9 @@ CHUNK = 10_000
 TARGET_RATE = 25_000
 POST_RATE = 200
 POST_SECONDS = max(5.0, 30.0 * SCALE)
+# RAPPORT_BENCH_POST_ONLY=1: only the POST/healthz phase, on a fresh slice (no bulk phase before it), to tell the
+# product's latency from the vacuum debt the bulk phase leaves behind.
+POST_ONLY = os.environ.get("RAPPORT_BENCH_POST_ONLY", "") not in ("", "0")
 
 
 def write_ndjson(path: Path, count: int = INVOICES) -> None:
@@ -139,7 +142,9 @@ async def import_rate(infra, settings, tenant_id: UUID, path: Path) -> tuple[flo
             await importer.run(job_id, tenant_id, "invoices", preset_for("native", "invoices"), parse_lines(lines, "ndjson"))
         committed = time.perf_counter() - started
         print(f"  (committed in {committed:.1f}s; waiting for the relay)", flush=True)
-        await cpu.report("to committed")
+        bound = await cpu.report("to committed")
+        print(f"  committed wall rate {INVOICES / committed:,.0f} inv/s = {INVOICES / committed / bound:.2f} of what"
+              f" importer + Postgres CPU allow on 2 cores (1.00 = fully overlapped)", flush=True)
         while await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ingest.outbox)"):
             await asyncio.sleep(0.2)
         published = time.perf_counter() - started
@@ -195,6 +200,7 @@ class _CpuMeter:
               f" relay {1e6 * relay / INVOICES:.1f} us = {1e6 * total / INVOICES:.1f} us"
               f" -> at most {2 * INVOICES / total:,.0f} inv/s on 2 idle cores (broker not counted;"
               f" importer + Postgres alone: {2 * INVOICES / (own + pg):,.0f} inv/s)", flush=True)
+        return 2 * INVOICES / (own + pg)
 
 
 async def _job(engine, tenant_id: UUID) -> UUID:
@@ -210,35 +216,95 @@ async def _job(engine, tenant_id: UUID) -> UUID:
     return job_id
 
 
+# The load generator: open loop (each request leaves at its scheduled instant and its latency counts from that
+# instant, so a late sender cannot hide queueing) over plain HTTP/1.1 keep-alive connections on asyncio streams.
+# httpx cost this process 3-5 ms of CPU per request, a whole core at 200 POST/s on a 2-core machine: the client's
+# own queue then showed up as the API's latency.
 LOAD_SCRIPT = r"""
-import asyncio, json, sys, time, httpx
-url, key, rate, seconds, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-async def one(http, i, out):
-    body = {"number": f"P-{i:07d}", "customer_external_id": "CUST-0001", "issue_date": "2026-01-01",
-            "due_date": "2026-01-31", "currency": "USD", "amount": "123.45"}
-    t = time.perf_counter()
+import asyncio, json, sys, time
+host, port, key, rate, seconds, path, prefix = (sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
+                                                float(sys.argv[5]), sys.argv[6], sys.argv[7])
+idle = []
+def request(i):
+    if not path.startswith("/v1"):
+        return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    body = json.dumps({"number": f"{prefix}-{i:07d}", "customer_external_id": "CUST-0001", "issue_date": "2026-01-01",
+                       "due_date": "2026-01-31", "currency": "USD", "amount": "123.45"}).encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+async def one(i, due, out):
+    status = 0
     try:
-        call = http.post(path, json=body) if path.startswith("/v1") else http.get(path)
-        status = (await call).status_code
-    except httpx.HTTPError:
+        reader, writer = idle.pop() if idle else await asyncio.open_connection(host, port)
+        writer.write(request(i))
+        head = await reader.readuntil(b"\r\n\r\n")
+        status, length = int(head[9:12]), 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await reader.readexactly(length)
+        idle.append((reader, writer))
+    except (OSError, asyncio.IncompleteReadError, ValueError):
         status = 0
-    out.append((time.perf_counter() - t, status))
+    out.append((time.perf_counter() - due, status))
 async def main():
     out, tasks = [], []
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30) as http:
-        start = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # open loop: a fixed schedule
-            tasks.append(asyncio.create_task(one(http, i, out)))
-        await asyncio.gather(*tasks)
-        print(json.dumps({"latencies": [l for l, _ in out], "statuses": [s for _, s in out],
-                          "elapsed": time.perf_counter() - start}))
+    start = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i, due, out)))
+    await asyncio.gather(*tasks)
+    print(json.dumps({"latencies": [l for l, _ in out], "statuses": [s for _, s in out],
+                      "elapsed": time.perf_counter() - start, "cpu": time.process_time()}))
 asyncio.run(main())
 """
 
 
-def post_latency(infra, key: str) -> dict:
+class _AutovacuumSampler:
+    """Samples, twice a second in a thread of its own, what autovacuum works on in the slice's database."""
+
+    def __init__(self, infra) -> None:
+        import threading
+        self._url, self._stop, self.seen, self.post_states = pg_url(infra), threading.Event(), {}, {}
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        conn = await asyncpg.connect(self._url)
+        try:
+            while not self._stop.is_set():
+                for r in await conn.fetch("SELECT query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                                          " AND datname = current_database()"):
+                    self.seen[r["query"]] = self.seen.get(r["query"], 0) + 1
+                # What the POST path's pooled connections are doing: idle (the work is in Python) or waiting in Postgres.
+                for r in await conn.fetch("SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+                                          " WHERE application_name = 'rapport-ingest-post'"
+                                          " AND datname = current_database()"):
+                    what = r["state"] if r["state"] != "active" else f"active/{r['wait_event'] or 'cpu'}"
+                    self.post_states[what] = self.post_states.get(what, 0) + 1
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def pool(self) -> str:
+        samples = sum(self.post_states.values()) or 1
+        return ", ".join(f"{k} {v / samples:.0%}" for k, v in sorted(self.post_states.items(), key=lambda kv: -kv[1]))
+
+    def describe(self) -> str:
+        if not self.seen:
+            return "none seen"
+        return "; ".join(f"{q.removeprefix('autovacuum: ')} ({n / 2:.1f}s)" for q, n in sorted(self.seen.items()))
+
+
+def post_latency(infra, key: str, prefix: str = "P") -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -252,22 +318,27 @@ def post_latency(infra, key: str) -> dict:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        return {path: _load(port, key, path, api.pid) for path in ("/healthz", "/v1/invoices")}
+        result = {"/healthz": _load(port, key, "/healthz", api.pid, prefix)}
+        with _AutovacuumSampler(infra) as autovacuum:
+            result["/v1/invoices"] = _load(port, key, "/v1/invoices", api.pid, prefix)
+        result["autovacuum"], result["pool"] = autovacuum.describe(), autovacuum.pool()
+        return result
     finally:
         api.terminate()
         api.wait(30)
 
 
-def _load(port: int, key: str, path: str, api_pid: int) -> dict:
+def _load(port: int, key: str, path: str, api_pid: int, prefix: str) -> dict:
     """Open loop from a second process: requests leave on a fixed schedule whatever the answers do."""
     api_cpu = _proc_cpu(api_pid)
-    out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, f"http://127.0.0.1:{port}", key, str(POST_RATE),
-                          str(POST_SECONDS), path], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, "127.0.0.1", str(port), key, str(POST_RATE),
+                          str(POST_SECONDS), path, prefix], capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
     lat = sorted(result["latencies"])
     ok = sum(1 for s in result["statuses"] if s in (200, 201))
     return {"n": len(lat), "ok": ok, "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99) - 1],
-            "achieved": len(lat) / result["elapsed"], "cpu": (_proc_cpu(api_pid) - api_cpu) / len(lat)}
+            "achieved": len(lat) / result["elapsed"], "cpu": (_proc_cpu(api_pid) - api_cpu) / len(lat),
+            "client_cpu": result["cpu"] / len(lat), "client_busy": result["cpu"] / result["elapsed"]}
 
 
 async def measure_import(infra, settings) -> tuple:
@@ -290,19 +361,48 @@ def main() -> None:
     try:
         upgrade_head(REPO / "services/ingest/migrations", infra.database_url("ingest"), "ingest")
         settings = Settings(**infra.settings_overrides("ingest"))
+        if POST_ONLY:
+            print(f"ingest bench, POST phase alone on a fresh slice (RAPPORT_BENCH_POST_ONLY)", flush=True)
+            _, key = asyncio.run(seed_tenant(infra))
+            report_latency("fresh slice, no bulk phase before", post_latency(infra, key, "F"))
+            return
         print(f"ingest bench (scale {SCALE}: {INVOICES:,} invoices, chunks of {CHUNK:,})", flush=True)
         key, copy, committed, published, on_topic = asyncio.run(measure_import(infra, settings))
         report_import(copy, committed, published, on_topic)
         asyncio.run(report_stage_costs(infra, settings))
-        latencies = post_latency(infra, key)
+        if os.environ.get("RAPPORT_BENCH_SKIP_POST", "") not in ("", "0"):
+            return
+        report_latency("right after the bulk phase (its vacuum/analyze debt included)", post_latency(infra, key, "P"))
+        asyncio.run(vacuum_analyze(infra))
+        report_latency("steady state: after VACUUM ANALYZE of the ingest schema", post_latency(infra, key, "S"))
     finally:
         destroy_slice(infra)
-    for path, r in latencies.items():
+
+
+async def vacuum_analyze(infra) -> None:
+    conn = await asyncpg.connect(pg_url(infra))
+    try:
+        started = time.perf_counter()
+        for table in ("invoices", "outbox", "customers", "import_jobs", "import_errors"):
+            await conn.execute(f"VACUUM (ANALYZE) ingest.{table}")
+        print(f"  VACUUM ANALYZE of ingest.invoices/outbox/customers/import_jobs/import_errors:"
+              f" {time.perf_counter() - started:.1f}s", flush=True)
+    finally:
+        await conn.close()
+
+
+def report_latency(label: str, latencies: dict) -> None:
+    print(f"  latency, {label}:")
+    for path in ("/healthz", "/v1/invoices"):
+        r = latencies[path]
         print(f"  {'POST' if path.startswith('/v1') else 'GET '} {path:<14} at {POST_RATE} req/s for {POST_SECONDS:.0f}s"
               f"  p50 {r['p50'] * 1000:6.1f} ms  p99 {r['p99'] * 1000:6.1f} ms   ({r['ok']}/{r['n']} ok,"
-              f" achieved {r['achieved']:.0f} req/s; API CPU {r['cpu'] * 1000:.2f} ms per request)")
+              f" achieved {r['achieved']:.0f} req/s; API CPU {r['cpu'] * 1000:.2f} ms per request; load generator"
+              f" CPU {r['client_cpu'] * 1000:.2f} ms per request, busy {r['client_busy']:.0%} of a core)")
     post, health = latencies["/v1/invoices"], latencies["/healthz"]
-    print(f"  POST p99 / healthz p99 on the same worker: {post['p99'] / health['p99']:.1f}x", flush=True)
+    print(f"  POST p99 / healthz p99 on the same worker: {post['p99'] / health['p99']:.1f}x;"
+          f" autovacuum in the slice meanwhile: {latencies['autovacuum']}", flush=True)
+    print(f"  POST pool connections sampled during the POST run: {latencies['pool']}", flush=True)
 
 
 STAGE_SAMPLE = min(INVOICES, 20_000)
