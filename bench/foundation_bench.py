@@ -188,17 +188,33 @@ async def raw_consume(infra: TestInfra, topic: str, count: int) -> tuple[float, 
         await consumer.stop()
 
 
+class ManyInserts:
+    """A handler with ``handle_many``: the optimistic pass writes a batch's effect rows in one statement."""
+
+    def __init__(self, effects: Table) -> None:
+        self._statement = insert(effects)
+
+    async def __call__(self, session, envelope) -> None:
+        await session.execute(self._statement, {"event_id": envelope.id, "n": 1})
+
+    async def handle_many(self, session, envelopes) -> None:
+        await session.execute(self._statement, [{"event_id": e.id, "n": 1} for e in envelopes])
+
+
 async def inbox_consume(
-    infra: TestInfra, engine, effects: Table | None, topic: str, count: int, batch: int,
+    infra: TestInfra, engine, effects: Table | None, topic: str, count: int, batch: int, *, many: bool = False,
 ) -> tuple[float, float]:
-    """The runner with the inbox; the handler inserts one row into ``effects`` (None: does nothing)."""
-    async def handler(session, envelope) -> None:
+    """The runner with the inbox; the handler inserts one row into ``effects`` (None: does nothing);
+    ``many``: the same rows through ``handle_many``, one statement per batch."""
+    async def one_insert(session, envelope) -> None:
         if effects is not None:
             await session.execute(insert(effects).values(event_id=envelope.id, n=1))
 
+    handler = ManyInserts(effects) if many else one_insert
+
     dead_letters = EventProducer(make_kafka_producer(infra.bootstrap), "bench")
     await dead_letters.start()
-    group = f"bench-inbox-{batch}-{effects is None}"
+    group = f"bench-inbox-{batch}-{effects is None}-{many}"
     runner = ConsumerRunner(
         consumer=make_kafka_consumer(infra.bootstrap, infra.topic(group)), topics=[topic],
         session_factory=make_session_factory(engine), handler=handler, inbox=Inbox(SERVICE, group),
@@ -234,9 +250,9 @@ async def run(infra: TestInfra) -> None:
     metadata = MetaData(schema=SERVICE)
     add_bus_tables(metadata)
     # One effects table per consumer phase: both phases read the same events.
-    effects, per_record_effects = (
+    effects, many_effects, per_record_effects = (
         Table(name, metadata, Column("event_id", UUID(as_uuid=True), primary_key=True), Column("n", Integer, nullable=False))
-        for name in ("bench_effect", "bench_effect_per_record"))
+        for name in ("bench_effect", "bench_effect_many", "bench_effect_per_record"))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     outbox = Outbox(SERVICE, TopicNames(infra.topic_prefix))
@@ -259,14 +275,17 @@ async def run(infra: TestInfra) -> None:
     report("raw aiokafka consume", consume)
     report(f"ConsumerRunner + inbox, batches of {BATCH}, one insert", await inbox_consume(infra, engine, effects, raw_topic, CONSUME_N, BATCH),
            consume, "raw consume")
+    report(f"ConsumerRunner + inbox, batches of {BATCH}, handle_many insert",
+           await inbox_consume(infra, engine, many_effects, raw_topic, CONSUME_N, BATCH, many=True), consume, "raw consume")
     report(f"ConsumerRunner + inbox, batches of {BATCH}, no-op handler",
            await inbox_consume(infra, engine, None, raw_topic, CONSUME_N, BATCH), consume, "raw consume")
     report("ConsumerRunner + inbox, per record (batch 1)",
            await inbox_consume(infra, engine, per_record_effects, raw_topic, PER_RECORD_N, 1), consume, "raw consume")
     async with engine.connect() as conn:
         written = [(await conn.execute(text(f"SELECT count(*), count(DISTINCT event_id) FROM {SERVICE}.{t.name}"))).one()
-                   for t in (effects, per_record_effects)]
-    print(f"  (check: {written[0][0]:,} + {written[1][0]:,} handler effects written, one per event handled)", flush=True)
+                   for t in (effects, many_effects, per_record_effects)]
+    print(f"  (check: {written[0][0]:,} + {written[1][0]:,} + {written[2][0]:,} handler effects written, one per event "
+          f"handled; distinct ids: {written[0][1]:,} + {written[1][1]:,} + {written[2][1]:,})", flush=True)
     await engine.dispose()
 
 

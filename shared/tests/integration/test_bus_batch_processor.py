@@ -181,3 +181,49 @@ async def test_a_held_connection_serves_transaction_after_transaction_and_a_kill
     assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 4
     await held.close()
     assert held._held is None
+
+
+class ManyEffects(Effects):
+    """The same effects, with a ``handle_many`` that writes a batch's rows in one statement."""
+
+    def __init__(self, scratch):
+        super().__init__(scratch)
+        self.many_calls: list[list[str]] = []
+
+    async def __call__(self, session, envelope):
+        await self.handle(session, envelope)
+
+    async def handle_many(self, session, envelopes):
+        numbers = [e.data["number"] for e in envelopes]
+        self.many_calls.append(numbers)
+        txid = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+        await session.execute(insert(self.scratch.effects),
+                              [{"event_id": e.id, "note": f"{n}|{txid}"} for e, n in zip(envelopes, numbers)])
+        if any(n.startswith("poison") for n in numbers):
+            raise PoisonMessage("this invoice can never be booked")
+
+
+async def test_a_batch_handler_gets_the_new_events_at_once_and_a_failing_batch_falls_back_record_by_record(scratch):
+    handler = ManyEffects(scratch)
+    inbox = Inbox(scratch.schema, "many-test")
+    old = issued("good-old")
+    async with scratch.sessions() as session, session.begin():
+        assert await inbox.claim(session, old)
+    clean = [issued(f"good-{n}") for n in range(3)]
+
+    items = await BatchProcessor(scratch.sessions, handler, inbox).process(
+        records(*(codec.encode(e) for e in [clean[0], old, clean[1], clean[0], clean[2]])))
+
+    assert [i.outcome for i in items] == ["handled", "duplicate", "handled", "duplicate", "handled"]
+    assert handler.many_calls == [["good-0", "good-1", "good-2"]] and not handler.calls
+    assert len({txid for _, txid in await handler.committed()}) == 1
+
+    mixed = [issued("good-3"), issued("poison-4"), issued("good-5")]
+    items = await BatchProcessor(scratch.sessions, handler, inbox).process(records(*(codec.encode(e) for e in mixed)))
+
+    assert [i.outcome for i in items] == ["handled", "dead_lettered", "handled"]
+    assert handler.many_calls[-1] == ["good-3", "poison-4", "good-5"]  # rolled back whole
+    assert handler.calls == {"good-3": 1, "poison-4": 1, "good-5": 1}  # then one by one, in savepoints
+    committed = sorted(n for n, _ in await handler.committed())
+    assert committed == ["good-0", "good-1", "good-2", "good-3", "good-5"]
+    assert await scratch.count("SELECT count(*) FROM {schema}.inbox") == 6
