@@ -35,10 +35,11 @@ def _lines(count: int, prefix: str = "K", customer: str = "C-1") -> list[bytes]:
 
 
 async def _job(engine, tenant_id: UUID, total: int) -> UUID:
+    """A job row the tests drive themselves (the app's worker claims only queued and running jobs)."""
     job_id = new_id()
     async with engine.begin() as conn:
         await conn.execute(insert(import_jobs).values(id=job_id, tenant_id=tenant_id, kind="invoices", format="ndjson",
-                                                      preset="native", status="running", rows_total=total))
+                                                      preset="native", status="completed", rows_total=total))
     return job_id
 
 
@@ -114,7 +115,8 @@ async def test_a_prebuilt_row_whose_number_the_ledger_got_meanwhile_is_written_a
         tenant, ingest_app, ingest_settings):
     customer = await tenant.customer("C-1")
     engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
-    writer = InvoiceWriter(tenant_id, await _job(engine, tenant_id, 3), "invoice")
+    writer = InvoiceWriter(tenant_id, await _job(engine, tenant_id, 3),
+                           TopicNames(ingest_settings.topic_prefix)("invoice"))
     writer._remember("C-1", UUID(customer["customer_id"]))
     prepared = writer.prebuild(prepare(list(parse_lines(iter(_lines(3, "M")), "ndjson")), NATIVE),
                                datetime.now(timezone.utc))
@@ -130,7 +132,8 @@ async def test_a_prebuilt_row_whose_number_the_ledger_got_meanwhile_is_written_a
 async def test_a_row_prebuilt_for_a_customer_of_a_rolled_back_chunk_is_built_again(tenant, ingest_app, ingest_settings):
     customer = await tenant.customer("C-1")
     engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
-    writer = InvoiceWriter(tenant_id, await _job(engine, tenant_id, 2), "invoice")
+    writer = InvoiceWriter(tenant_id, await _job(engine, tenant_id, 2),
+                           TopicNames(ingest_settings.topic_prefix)("invoice"))
     writer._remember("C-1", new_id())  # as if a chunk had created C-1 and then rolled back
     prepared = writer.prebuild(prepare(list(parse_lines(iter(_lines(2, "R")), "ndjson")), NATIVE),
                                datetime.now(timezone.utc))
@@ -161,3 +164,31 @@ async def test_the_job_prebuilds_chunks_in_the_thread(tenant, ingest_app, ingest
     assert await _progress(engine, job_id) == (150, 0)
     # The first chunk is read before the job knows any customer; the later ones are prebuilt whole.
     assert seen[0] == 0 and seen[-1] == 50
+
+
+async def test_a_reimport_stops_prebuilding_once_the_ledger_holds_most_numbers(tenant, ingest_app, ingest_settings,
+                                                                               monkeypatch):
+    await tenant.customer("C-1")
+    engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
+    importer = ChunkImporter(engine, make_outbox(ingest_settings), TopicNames(ingest_settings.topic_prefix),
+                             SystemClock(), 50)
+    first = await _job(engine, tenant_id, 200)
+    await importer.run(first, tenant_id, "invoices", NATIVE, parse_lines(iter(_lines(200, "U")), "ndjson"))
+    seen = []
+    real = imports._prepare_next
+
+    def spying(*args):
+        prepared = real(*args)
+        if prepared is not None:
+            seen.append(None if prepared.built is None else sum(b is not None for b in prepared.built))
+        return prepared
+
+    monkeypatch.setattr(imports, "_prepare_next", spying)
+    changed = [line.replace(b'"amount": "', b'"amount": "1') for line in _lines(200, "U")]
+    second = await _job(engine, tenant_id, 200)
+    await importer.run(second, tenant_id, "invoices", NATIVE, parse_lines(iter(changed), "ndjson"))
+    assert await _progress(engine, second) == (200, 0)
+    ledger = await _ledger(engine, tenant_id)
+    assert len(ledger) == 200 and {version for _, version in ledger.values()} == {2}
+    # Once chunk 1 (all known numbers) is written, chunks 3 and 4 are not prebuilt.
+    assert len(seen) == 4 and seen[2:] == [None, None]

@@ -115,6 +115,8 @@ class InvoiceWriter:
         # Ids go to COPY as text: the driver encodes text in C, a UUID object through Python.
         self._tenant_text, self._job_text = str(tenant_id), str(job_id)
         self._customers: dict[str, Customer] = {}
+        # Off while the ledger already holds most numbers (a re-import): prebuilt rows would be thrown away.
+        self.prebuilding = True
 
     def prebuild(self, prepared: Prepared, at: datetime) -> Prepared:
         """Renders each row whose customer this job already knows as a new invoice (no I/O: safe in a
@@ -122,6 +124,8 @@ class InvoiceWriter:
         chunk = _Chunk(EventBuilder(self._topic, self._tenant_id, self._job_id, at),
                        iter(uuid7_strings(2 * len(prepared.rows), at)))
         built: list[tuple | None] = []
+        if not self.prebuilding:
+            return prepared
         customers = self._customers
         for row in prepared.rows:
             customer = customers.get(row.customer_external_id)
@@ -140,6 +144,7 @@ class InvoiceWriter:
         built = prepared.built or [None] * len(prepared.rows)
         pairs = [(r, b) for r, b in zip(prepared.rows, built) if r.customer_external_id in self._customers]
         existing = await bulk.existing_invoices(driver, self._tenant_id, [r.number for r, _ in pairs])
+        self.prebuilding = 2 * len(existing) <= len(pairs)
         customers = self._customers
         usable = [b is not None and r.number not in existing and b[0] == customers[r.customer_external_id]
                   for r, b in pairs]
