@@ -162,6 +162,14 @@ async def test_poison_in_the_middle_of_a_batch_leaves_the_others_committed_exact
     await h.publish(*(codec.encode(e) for e in good[:5]), codec.encode(issued("poison")),
                     *(codec.encode(e) for e in good[5:10]), b"{garbage", codec.encode(good[10]), codec.encode(good[3]))
     runner, dead = await h.runner(batch_size)
+    commits = []
+    commit = runner._consumer.commit
+
+    async def counted_commit(offsets=None):
+        commits.append(dict(offsets or {}))
+        await commit(offsets)
+
+    runner._consumer.commit = counted_commit
 
     async def all_seen() -> bool:
         # Eleven effects can exist before the last record (a redelivered duplicate) is read, one
@@ -177,6 +185,11 @@ async def test_poison_in_the_middle_of_a_batch_leaves_the_others_committed_exact
     assert await scratch.count("SELECT count(DISTINCT event_id) FROM {schema}.inbox") == 11
     if batch_size > 1:
         assert runner.batches < 14, "the records should have been taken in batches"
+    else:
+        assert runner.batches == 14  # one transaction per record
+        # ... but the offsets of a fetch are committed together, after its records' transactions.
+        assert 0 < len(commits) < runner.batches
+    assert list(commits[-1].values()) == [14]
 
     # The offsets were committed: the next member of the group sees only what comes after.
     again, dead = await h.runner(batch_size)
