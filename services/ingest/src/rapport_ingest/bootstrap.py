@@ -48,7 +48,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         # The hot POST /v1/invoices runs on plain asyncpg connections (see service_layer.invoice_post).
         app.state.fast_pool = await asyncpg.create_pool(
             to_async_url(settings.database_url).replace("postgresql+asyncpg://", "postgresql://", 1),
-            min_size=1, max_size=settings.fast_pool_size, init=invoice_post.init_connection,
+            # Opened warm: a connection made on demand (connect, authenticate, the jsonb codec's catalogue
+            # queries) took tens of ms from the first requests of a burst, enough to set the p99.
+            min_size=min(invoice_post.WARM_CONNECTIONS, settings.fast_pool_size), max_size=settings.fast_pool_size,
+            init=invoice_post.init_connection,
             server_settings={"application_name": invoice_post.APPLICATION_NAME})
         app.state.invoice_poster = invoice_post.InvoicePoster(settings.db_schema, TopicNames(settings.topic_prefix)("invoice"))
         readiness.add("postgres", lambda: check_postgres(engine))

@@ -107,3 +107,14 @@ async def test_fast_path_survives_its_connections_being_killed(tenant, ingest_ap
     assert killed >= 1
     after = await tenant.post("/v1/invoices", {**BODY, "number": "F-K2"})
     assert after.status_code == 201, after.text
+
+
+async def test_fast_path_pool_is_warm_before_the_first_request(ingest_settings):
+    from rapport_ingest.bootstrap import create_app
+    from rapport_ingest.service_layer.invoice_post import WARM_CONNECTIONS
+
+    app = create_app(ingest_settings)
+    async with app.router.lifespan_context(app):
+        pool = app.state.fast_pool
+        assert pool.get_min_size() == min(WARM_CONNECTIONS, ingest_settings.fast_pool_size) > 1
+        assert pool.get_size() == pool.get_min_size() and pool.get_idle_size() == pool.get_min_size()

@@ -146,8 +146,8 @@ class InvoiceWriter:
         existing = await bulk.existing_invoices(driver, self._tenant_id, [r.number for r, _ in pairs])
         self.prebuilding = 2 * len(existing) <= len(pairs)
         customers = self._customers
-        usable = [b is not None and r.number not in existing and b[0] == customers[r.customer_external_id]
-                  for r, b in pairs]
+        usable = [b is not None and r.number not in existing
+                  and (b[0] is (c := customers[r.customer_external_id]) or b[0] == c) for r, b in pairs]
         chunk = _Chunk(EventBuilder(self._topic, self._tenant_id, self._job_id, at),
                        iter(uuid7_strings(2 * usable.count(False), at)))
         for (row, prebuilt), use in zip(pairs, usable):
