@@ -6,7 +6,9 @@ CPU time this process spent per event (``time.process_time``; Postgres' and Kafk
 CPU are not in it), then cleans up. ``RAPPORT_BENCH_SCALE`` scales the record counts
 (1.0: 200k produced, 100k relayed, 50k consumed by the batching runner). The relay's reference
 is aiokafka's cheapest path (one record batch per partition), the one it uses itself; the
-per-message ``send`` rate is printed too.
+per-message ``send`` rate is printed too. The consumer phases: a handler doing one insert per
+event (a round trip and a SQL construct each), the same rows through ``handle_many`` (one
+statement per batch), a no-op handler, and the per-record mode (one transaction per record).
 
     .venv/bin/python bench/foundation_bench.py
 """
