@@ -277,7 +277,7 @@ async def run(infra: TestInfra) -> None:
     report("raw aiokafka consume", consume)
     report(f"ConsumerRunner + inbox, batches of {BATCH}, one insert", await inbox_consume(infra, engine, effects, raw_topic, CONSUME_N, BATCH),
            consume, "raw consume")
-    report(f"ConsumerRunner + inbox, batches of {BATCH}, handle_many insert",
+    report(f"ConsumerRunner + inbox, batches of {BATCH}, handle_many",
            await inbox_consume(infra, engine, many_effects, raw_topic, CONSUME_N, BATCH, many=True), consume, "raw consume")
     report(f"ConsumerRunner + inbox, batches of {BATCH}, no-op handler",
            await inbox_consume(infra, engine, None, raw_topic, CONSUME_N, BATCH), consume, "raw consume")
