@@ -128,7 +128,9 @@ async def import_rate(infra, settings, tenant_id: UUID, path: Path) -> tuple[flo
     from rapport_ingest.service_layer.imports import ChunkImporter
 
     engine = make_engine(settings.database_url, pool_size=2)
-    importer = ChunkImporter(engine, make_outbox(settings), TopicNames(settings.topic_prefix), SystemClock(), CHUNK)
+    importer = ChunkImporter(engine, make_outbox(settings), TopicNames(settings.topic_prefix), SystemClock(), CHUNK,
+                             settings.import_prebuild)
+    print(f"  (next chunk prebuilt in a thread: {settings.import_prebuild}; RAPPORT_INGEST_IMPORT_PREBUILD)", flush=True)
     relay = subprocess.Popen([str(BIN / "rapport-ingest"), "relay"], env=infra.env(
         RAPPORT_RELAY_BATCH_SIZE="5000", RAPPORT_LOG_LEVEL="WARNING"), stdout=subprocess.DEVNULL)
     job_id = await _job(engine, tenant_id)

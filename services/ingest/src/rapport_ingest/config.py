@@ -13,6 +13,7 @@ class Settings(ServiceSettings):
     stripe_tolerance_s: int = 300
     max_upload_bytes: int = 64 * 1024 * 1024
     import_chunk_rows: int = 5000
+    import_prebuild: bool = True  # render the next chunk's new invoices in a thread while Postgres writes this one
     import_poll_s: float = 0.5
     key_cache_ttl_s: float = 5.0
     fast_pool_size: int = 10  # asyncpg connections of the API's POST /v1/invoices path

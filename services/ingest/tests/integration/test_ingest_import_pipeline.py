@@ -192,3 +192,24 @@ async def test_a_reimport_stops_prebuilding_once_the_ledger_holds_most_numbers(t
     assert len(ledger) == 200 and {version for _, version in ledger.values()} == {2}
     # Once chunk 1 (all known numbers) is written, chunks 3 and 4 are not prebuilt.
     assert len(seen) == 4 and seen[2:] == [None, None]
+
+
+async def test_prebuilding_can_be_switched_off_for_a_job(tenant, ingest_app, ingest_settings, monkeypatch):
+    await tenant.customer("C-1")
+    engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
+    seen = []
+    real = imports._prepare_next
+
+    def spying(*args):
+        prepared = real(*args)
+        if prepared is not None:
+            seen.append(prepared.built)
+        return prepared
+
+    monkeypatch.setattr(imports, "_prepare_next", spying)
+    importer = ChunkImporter(engine, make_outbox(ingest_settings), TopicNames(ingest_settings.topic_prefix),
+                             SystemClock(), 50, prebuild=False)
+    job_id = await _job(engine, tenant_id, 150)
+    await importer.run(job_id, tenant_id, "invoices", NATIVE, parse_lines(iter(_lines(150, "O")), "ndjson"))
+    assert await _progress(engine, job_id) == (150, 0) and seen == [None, None, None]
+    assert len(await _ledger(engine, tenant_id)) == 150

@@ -34,9 +34,10 @@ Errors = list[tuple[int, str | None, str]]
 class ChunkImporter:
     """Imports parsed rows of one kind for one tenant, a chunk per transaction."""
 
-    def __init__(self, engine: AsyncEngine, outbox: Outbox, topics: TopicNames, clock: Clock, chunk_rows: int) -> None:
+    def __init__(self, engine: AsyncEngine, outbox: Outbox, topics: TopicNames, clock: Clock, chunk_rows: int,
+                 prebuild: bool = True) -> None:
         self._engine, self._outbox, self._topics, self._clock = engine, outbox, topics, clock
-        self._chunk_rows = chunk_rows
+        self._chunk_rows, self._prebuild = chunk_rows, prebuild
 
     async def run(self, job_id: UUID, tenant_id: UUID, kind: str, preset: Preset,
                   records: Iterable[tuple[int, dict | RowError]], *, skip: int = 0) -> None:
@@ -59,6 +60,7 @@ class ChunkImporter:
         """Checks the next chunk and renders its rows as new invoices in a thread while Postgres writes
         this one (Python and Postgres each keep a core busy instead of taking turns)."""
         writer = InvoiceWriter(tenant_id, job_id, self._topics("invoice"))
+        writer.prebuilding = True if self._prebuild else None
         pending = asyncio.ensure_future(asyncio.to_thread(_prepare_next, chunks, preset, writer, self._clock))
         try:
             while (prepared := await pending) is not None:
@@ -165,7 +167,8 @@ class ImportWorker:
 
     def __init__(self, engine: AsyncEngine, outbox: Outbox, clock: Clock, settings: Any) -> None:
         self._engine = engine
-        self._importer = ChunkImporter(engine, outbox, TopicNames(settings.topic_prefix), clock, settings.import_chunk_rows)
+        self._importer = ChunkImporter(engine, outbox, TopicNames(settings.topic_prefix), clock, settings.import_chunk_rows,
+                                       settings.import_prebuild)
         self._poll_s = settings.import_poll_s
         self._stopping = asyncio.Event()
 

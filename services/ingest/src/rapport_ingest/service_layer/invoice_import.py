@@ -116,7 +116,8 @@ class InvoiceWriter:
         self._tenant_text, self._job_text = str(tenant_id), str(job_id)
         self._customers: dict[str, Customer] = {}
         # Off while the ledger already holds most numbers (a re-import): prebuilt rows would be thrown away.
-        self.prebuilding = True
+        # None: off for the whole job (RAPPORT_INGEST_IMPORT_PREBUILD=false).
+        self.prebuilding: bool | None = True
 
     def prebuild(self, prepared: Prepared, at: datetime) -> Prepared:
         """Renders each row whose customer this job already knows as a new invoice (no I/O: safe in a
@@ -144,7 +145,8 @@ class InvoiceWriter:
         built = prepared.built or [None] * len(prepared.rows)
         pairs = [(r, b) for r, b in zip(prepared.rows, built) if r.customer_external_id in self._customers]
         existing = await bulk.existing_invoices(driver, self._tenant_id, [r.number for r, _ in pairs])
-        self.prebuilding = 2 * len(existing) <= len(pairs)
+        if self.prebuilding is not None:  # None: switched off for the whole job
+            self.prebuilding = 2 * len(existing) <= len(pairs)
         customers = self._customers
         usable = [b is not None and r.number not in existing
                   and (b[0] is (c := customers[r.customer_external_id]) or b[0] == c) for r, b in pairs]
