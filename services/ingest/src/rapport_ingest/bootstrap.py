@@ -20,7 +20,7 @@ from rapport_shared.web import Readiness, install_common
 
 from rapport_ingest.config import Settings
 from rapport_ingest.service_layer import invoice_post, status
-from rapport_ingest.service_layer.tenancy import KeyCache
+from rapport_ingest.service_layer.tenancy import KeyCache, authenticate
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
@@ -54,6 +54,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             init=invoice_post.init_connection,
             server_settings={"application_name": invoice_post.APPLICATION_NAME})
         app.state.invoice_poster = invoice_post.InvoicePoster(settings.db_schema, TopicNames(settings.topic_prefix)("invoice"))
+        await invoice_post.warm(app.state.fast_pool, app.state.invoice_poster)
+        # The first request's key lookup would otherwise pay the dialect's first-connect queries and the
+        # ORM statement's compilation (tens of ms during which a burst queues): a lookup of no key, once.
+        await authenticate(app.state.sessions, "rk_warmup_0", KeyCache(0))
         readiness.add("postgres", lambda: check_postgres(engine))
         readiness.add("kafka", lambda: check_kafka(settings.kafka_bootstrap))
         worker = ImportWorker(engine, app.state.outbox, app.state.clock, settings)

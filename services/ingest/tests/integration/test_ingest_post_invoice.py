@@ -118,3 +118,11 @@ async def test_fast_path_pool_is_warm_before_the_first_request(ingest_settings):
         pool = app.state.fast_pool
         assert pool.get_min_size() == min(WARM_CONNECTIONS, ingest_settings.fast_pool_size) > 1
         assert pool.get_size() == pool.get_min_size() and pool.get_idle_size() == pool.get_min_size()
+        held = [await pool.acquire() for _ in range(pool.get_min_size())]
+        try:  # each start-up connection already holds the lookup as a prepared statement
+            for conn in held:
+                prepared = await conn.fetch("SELECT statement FROM pg_prepared_statements")
+                assert app.state.invoice_poster.lookup_sql in {r["statement"] for r in prepared}
+        finally:
+            for conn in held:
+                await pool.release(conn)

@@ -60,13 +60,25 @@ async def init_connection(conn: asyncpg.Connection) -> None:
                               encoder=lambda v: orjson.dumps(v).decode(), decoder=json.loads)
 
 
+async def warm(pool: asyncpg.Pool, poster: "InvoicePoster") -> None:
+    """Prepares the lookup on each start-up connection (a read of nothing), so the first requests of a
+    burst do not each pay Postgres' parse and plan and the driver's statement introspection."""
+    held = [await pool.acquire() for _ in range(pool.get_min_size())]
+    try:
+        for conn in held:
+            await conn.fetchrow(poster.lookup_sql, UUID(int=0), "", "")
+    finally:
+        for conn in held:
+            await pool.release(conn)
+
+
 class InvoicePoster:
     """Prepared SQL for one schema; ``post`` runs one request on a pooled connection."""
 
     def __init__(self, schema: str, topic: str) -> None:
         self._topic = topic
         q = '"' + schema.replace('"', '""') + '"'
-        self._lookup = (
+        self.lookup_sql = self._lookup = (
             f"SELECT c.id AS ref_customer_id, i.* FROM (SELECT 1) AS one"
             f" LEFT JOIN {q}.customers c ON c.tenant_id = $1 AND c.external_id = $3"
             f" LEFT JOIN {q}.invoices i ON i.tenant_id = $1 AND i.number = $2")
