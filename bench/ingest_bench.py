@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -234,20 +235,28 @@ def request(i):
                        "due_date": "2026-01-31", "currency": "USD", "amount": "123.45"}).encode()
     return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-async def one(i, due, out):
-    status = 0
+async def exchange(i, reused):
+    reader, writer = reused or await asyncio.open_connection(host, port)
+    writer.write(request(i))
     try:
-        reader, writer = idle.pop() if idle else await asyncio.open_connection(host, port)
-        writer.write(request(i))
         head = await reader.readuntil(b"\r\n\r\n")
-        status, length = int(head[9:12]), 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await reader.readexactly(length)
-        idle.append((reader, writer))
-    except (OSError, asyncio.IncompleteReadError, ValueError):
-        status = 0
+    except (OSError, asyncio.IncompleteReadError):
+        writer.close()
+        if reused:  # the server closed an idle keep-alive connection: send again on a new one, as HTTP clients do
+            return await exchange(i, None)
+        raise
+    status, length = int(head[9:12]), 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    idle.append((reader, writer))
+    return status
+async def one(i, due, out):
+    try:
+        status = await exchange(i, idle.pop() if idle else None)
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        status = type(exc).__name__
     out.append((time.perf_counter() - due, status, i))
 async def main():
     out, tasks = [], []
@@ -339,6 +348,9 @@ def _load(port: int, key: str, path: str, api_pid: int, prefix: str) -> dict:
     result = json.loads(out)
     lat = sorted(result["latencies"])
     ok = sum(1 for s in result["statuses"] if s in (200, 201))
+    failed = Counter(str(s) for s in result["statuses"] if s not in (200, 201))
+    if failed:
+        print(f"  {path}: answers other than 200/201: {dict(failed)}", flush=True)
     warm = sorted(result["warm"]) or lat
     return {"n": len(lat), "ok": ok, "p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99) - 1],
             "p99_warm": warm[int(len(warm) * 0.99) - 1],
