@@ -219,9 +219,7 @@ wal_level = replica
 # Crash recovery (e.g. after kill -9) syncs the data dir with one syncfs()
 # instead of an fsync per file: ~1 s instead of ~4 s here.
 recovery_init_sync_method = syncfs
-# A million-row import writes several GB of WAL; at 1GB a checkpoint started every ~11 s
-# during it (each followed by full-page images). Durability is unchanged.
-max_wal_size = 4GB
+max_wal_size = 1GB
 min_wal_size = 80MB
 
 # Dev-box sizing (2 cores).

@@ -104,10 +104,6 @@ class OutboxRelay:
         # The asyncpg connection under SQLAlchemy's, in the transaction ``_claim_lanes`` opened:
         # its cached prepared statement and C-built records cost a fraction of a Core round trip.
         driver = (await conn.get_raw_connection()).driver_connection
-        # A plan for the rows there are now, not a generic one kept from when the outbox was nearly
-        # empty: that one read the (lane, id) index and sorted the whole backlog for every chunk,
-        # 8 s per 1,000 rows behind a million-row import. Planning costs far less than a chunk.
-        await driver.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         sending: list[asyncio.Future[int]] = []
         sent = 0
         try:
