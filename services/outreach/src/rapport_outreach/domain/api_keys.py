@@ -6,26 +6,14 @@ provider accounts and their secrets).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
-from typing import Literal
 from uuid import UUID
 
-Scope = Literal["read", "write", "admin"]
-SCOPES: tuple[str, ...] = ("read", "write", "admin")
+from rapport_shared import api_keys
+from rapport_shared.api_keys import SCOPES, IssuedKey, Scope, allows, hash_secret, matches
+
+__all__ = ["SCOPES", "Caller", "IssuedKey", "KEY_PREFIX", "Scope", "allows", "hash_secret", "issue", "matches", "split"]
 KEY_PREFIX = "rok_"  # rapport outreach key
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    prefix: str
-    secret_hash: str
-    plaintext: str  # shown once, to the admin who created it
-
-    def __repr__(self) -> str:  # the plaintext never reaches a log line
-        return f"IssuedKey(prefix={self.prefix!r})"
 
 
 @dataclass(frozen=True)
@@ -36,26 +24,8 @@ class Caller:
 
 
 def issue() -> IssuedKey:
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    return IssuedKey(prefix, hash_secret(secret), f"{KEY_PREFIX}{prefix}_{secret}")
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return api_keys.issue(KEY_PREFIX)
 
 
 def split(plaintext: str) -> tuple[str, str] | None:
-    """(prefix, secret) of a well-formed key, else None."""
-    if not plaintext.startswith(KEY_PREFIX):
-        return None
-    prefix, _, secret = plaintext[len(KEY_PREFIX):].partition("_")
-    return (prefix, secret) if prefix and secret else None
-
-
-def matches(secret: str, secret_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), secret_hash)
-
-
-def allows(granted: str, needed: str) -> bool:
-    return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)
+    return api_keys.split(plaintext, KEY_PREFIX)
