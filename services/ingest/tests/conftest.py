@@ -59,6 +59,15 @@ class Tenant:
     async def get(self, path: str, **kw) -> httpx.Response:
         return await self.http.get(path, headers=self.headers, **kw)
 
+    async def finished_import(self, job_id: str, timeout: float = 60) -> dict:
+        """The import job once it has completed or failed."""
+        for _ in range(int(timeout / 0.1)):
+            job = (await self.get(f"/v1/imports/{job_id}")).json()
+            if job["status"] in ("completed", "failed"):
+                return job
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"import {job_id} did not finish: {job}")
+
     async def customer(self, external_id: str = "C-1", currency: str = "USD", **extra) -> dict:
         response = await self.put(f"/v1/customers/{external_id}", {"name": f"Customer {external_id}", "currency": currency, **extra})
         assert response.status_code in (200, 201), response.text

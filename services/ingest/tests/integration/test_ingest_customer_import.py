@@ -14,20 +14,11 @@ from rapport_shared.testing.kafka import TopicWatcher
 pytestmark = pytest.mark.integration
 
 
-async def finished(tenant, job_id: str, timeout: float = 60) -> dict:
-    for _ in range(int(timeout / 0.1)):
-        job = (await tenant.get(f"/v1/imports/{job_id}")).json()
-        if job["status"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import {job_id} did not finish: {job}")
-
-
 async def import_ndjson(tenant, rows: list[dict | str]) -> dict:
     body = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows).encode()
     response = await tenant.http.post("/v1/imports?kind=customers&format=ndjson", content=body, headers=tenant.headers)
     assert response.status_code in (200, 201, 202), response.text
-    return await finished(tenant, response.json()["job_id"])
+    return await tenant.finished_import(response.json()["job_id"])
 
 
 async def test_customer_import_applies_the_api_rules_set_wise(tenant, relay, infra):

@@ -8,7 +8,6 @@ import pytest
 
 from rapport_shared.testing.kafka import TopicWatcher
 
-from .test_ingest_imports import finished
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -19,7 +18,7 @@ async def _upload(tenant, name: str, preset: str) -> dict:
         response = await tenant.http.post("/v1/imports", params={"kind": "invoices", "preset": preset},
                                           files={"file": (name, upload, "text/csv")}, headers=tenant.headers)
     assert response.status_code == 202, response.text
-    return await finished(tenant, response.json()["job_id"])
+    return await tenant.finished_import(response.json()["job_id"])
 
 
 async def test_xero_invoice_export_with_line_rows_and_day_first_dates(tenant, relay, infra):

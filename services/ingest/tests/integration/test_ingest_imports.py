@@ -1,7 +1,6 @@
 """Bulk import jobs: a realistic QuickBooks export, NDJSON, progress and the per-row error report."""
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from uuid import UUID
 
@@ -13,15 +12,6 @@ pytestmark = pytest.mark.integration
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks_open_invoices.csv"
 
 
-async def finished(tenant, job_id: str, timeout: float = 60) -> dict:
-    for _ in range(int(timeout / 0.1)):
-        job = (await tenant.get(f"/v1/imports/{job_id}")).json()
-        if job["status"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import {job_id} did not finish: {job}")
-
-
 async def test_quickbooks_csv_import_creates_customers_and_invoices_and_reports_bad_rows(tenant, relay, infra):
     async with TopicWatcher(infra.bootstrap, infra.topic("invoice"), infra.topic("customer")) as watcher:
         with FIXTURE.open("rb") as upload:
@@ -29,7 +19,7 @@ async def test_quickbooks_csv_import_creates_customers_and_invoices_and_reports_
                                               files={"file": ("open_invoices.csv", upload, "text/csv")},
                                               headers=tenant.headers)
         assert response.status_code == 202, response.text
-        job = await finished(tenant, response.json()["job_id"])
+        job = await tenant.finished_import(response.json()["job_id"])
         assert job["status"] == "completed" and job["rows_total"] == 12
         assert (job["rows_done"], job["rows_failed"]) == (8, 4)
         issued = await watcher.wait_for(lambda e: e.type == "rapport.invoice.issued.v1"
@@ -51,7 +41,7 @@ async def test_ndjson_reimport_updates_changed_rows_only_and_keeps_applied_money
         f'{{"number": "N-{i}", "customer_external_id": "C-1", "issue_date": "2026-01-01", '
         f'"due_date": "2026-01-31", "currency": "USD", "amount": "{100 + i}.00"}}\n'.encode() for i in range(120))
     first = await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=lines, headers=tenant.headers)
-    job = await finished(tenant, first.json()["job_id"])
+    job = await tenant.finished_import(first.json()["job_id"])
     assert (job["rows_done"], job["rows_failed"]) == (120, 0)
     listed = (await tenant.get("/v1/invoices", params={"limit": 1000})).json()["items"]
     assert len(listed) == 120, [i["number"] for i in listed][:5]
@@ -61,7 +51,7 @@ async def test_ndjson_reimport_updates_changed_rows_only_and_keeps_applied_money
     changed = lines.replace(b'"amount": "105.00"', b'"amount": "205.00"').replace(b'"amount": "106.00"', b'"amount": "10"')
     second = await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=changed + b"{oops\n",
                                     headers=tenant.headers)
-    job = await finished(tenant, second.json()["job_id"])
+    job = await tenant.finished_import(second.json()["job_id"])
     assert (job["rows_done"], job["rows_failed"]) == (120, 1)
     updated = (await tenant.get("/v1/invoices/N-5")).json()
     assert "amount" in updated, updated
@@ -79,7 +69,7 @@ async def test_import_of_an_invoice_below_what_was_paid_is_reported_not_applied(
                                        "currency": "USD", "received_on": "2026-02-01"})
     body = (b'{"number": "LOCKED", "customer_external_id": "C-1", "issue_date": "2025-12-01", '
             b'"due_date": "2026-03-01", "currency": "USD", "amount": "50"}\n')
-    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
+    job = await tenant.finished_import((await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
                                                           headers=tenant.headers)).json()["job_id"])
     assert job["rows_failed"] == 1
     errors = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
@@ -89,13 +79,13 @@ async def test_import_of_an_invoice_below_what_was_paid_is_reported_not_applied(
 
 async def test_customer_and_payment_imports_use_the_same_rules_as_the_api(tenant):
     customers = b"external_id,name,currency,country\nK-1,Kestrel Ltd,GBP,GB\nK-2,Bad Currency,QQQ,GB\n"
-    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=customers&format=csv", content=customers,
+    job = await tenant.finished_import((await tenant.http.post("/v1/imports?kind=customers&format=csv", content=customers,
                                                           headers=tenant.headers)).json()["job_id"])
     assert (job["rows_done"], job["rows_failed"]) == (1, 1), job["detail"]
     await tenant.invoice("K-INV", "40", customer="K-1", currency="GBP")
     payments = (b'{"external_id": "KP-1", "customer_external_id": "K-1", "amount": "40", "currency": "GBP", "received_on": "2026-02-01"}\n'
                 b'{"external_id": "KP-2", "customer_external_id": "K-404", "amount": "1", "currency": "GBP", "received_on": "2026-02-01"}\n')
-    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=payments&format=ndjson", content=payments,
+    job = await tenant.finished_import((await tenant.http.post("/v1/imports?kind=payments&format=ndjson", content=payments,
                                                           headers=tenant.headers)).json()["job_id"])
     assert (job["rows_done"], job["rows_failed"]) == (1, 1), job["detail"]
     assert (await tenant.get("/v1/invoices/K-INV")).json()["status"] == "paid"
@@ -121,7 +111,7 @@ async def test_a_number_repeated_in_one_file_with_other_content_is_reported_and_
     body += line("OLD-1", "5", updated_at="2026-02-01T00:00:00Z")
     body += line("L-1", "30", lines=[{"description": "consulting", "amount": "30"}])
     async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
-        job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
+        job = await tenant.finished_import((await tenant.http.post("/v1/imports?kind=invoices&format=ndjson", content=body,
                                                               headers=tenant.headers)).json()["job_id"])
         issued = await watcher.wait_for(lambda e: e.type == "rapport.invoice.issued.v1"
                                         and e.correlation_id == UUID(job["job_id"]), count=61)
@@ -145,7 +135,7 @@ async def test_text_with_backslashes_tabs_and_line_breaks_survives_the_bulk_path
     awkward = {"number": "T\\1\tA", "customer_external_id": "C\\1", "issue_date": "2026-01-01",
                "due_date": "2026-01-31", "currency": "USD", "amount": "12", "po_number": "PO \\N",
                "terms": "line one\r\nline two", "pdf_url": "https://erp.example/inv?id=1&x=\\t"}
-    job = await finished(tenant, (await tenant.http.post("/v1/imports?kind=invoices&format=ndjson",
+    job = await tenant.finished_import((await tenant.http.post("/v1/imports?kind=invoices&format=ndjson",
                                                           content=json.dumps(awkward).encode() + b"\n",
                                                           headers=tenant.headers)).json()["job_id"])
     assert (job["rows_done"], job["rows_failed"]) == (1, 0)

@@ -2,7 +2,6 @@
 customers, the policy); the outcome must stay the API's, row by row."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -10,19 +9,10 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-async def finished(tenant, job_id: str, timeout: float = 60) -> dict:
-    for _ in range(int(timeout / 0.1)):
-        job = (await tenant.get(f"/v1/imports/{job_id}")).json()
-        if job["status"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import {job_id} did not finish: {job}")
-
-
 async def import_payments(tenant, rows: list[dict]) -> dict:
     body = "".join(json.dumps(r) + "\n" for r in rows).encode()
     response = await tenant.http.post("/v1/imports?kind=payments&format=ndjson", content=body, headers=tenant.headers)
-    job = await finished(tenant, response.json()["job_id"])
+    job = await tenant.finished_import(response.json()["job_id"])
     job["errors"] = (await tenant.get(f"/v1/imports/{job['job_id']}/errors")).json()
     return job
 
