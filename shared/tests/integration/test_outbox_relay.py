@@ -136,3 +136,55 @@ async def test_one_transaction_sends_many_chunks_in_order_and_a_failure_restores
     assert versions[-25:] == list(range(1, 26))
     assert versions[:-25] in ([], list(range(1, 11)))
     assert sorted(set(versions)) == list(range(1, 26))
+
+
+class FlushesStats(OutboxRelay):
+    """The real relay; its backend also reports its table statistics when each batch commits."""
+
+    async def _send_lanes(self, conn, lanes):
+        await conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+        return await super()._send_lanes(conn, lanes)
+
+
+async def _blocks_touched(scratch) -> int:
+    """Heap and index blocks of the outbox read so far (from shared buffers or disk)."""
+    return await scratch.count(
+        "SELECT heap_blks_read + heap_blks_hit + coalesce(idx_blks_read, 0) + coalesce(idx_blks_hit, 0)"
+        " FROM pg_statio_all_tables WHERE schemaname = '{schema}' AND relname = 'outbox'")
+
+
+async def test_outbox_plans_stay_small_when_a_backlog_builds_up_after_the_relay_started(infra, scratch):
+    """A relay that started on an empty outbox must not keep a plan that reads the whole backlog per chunk.
+
+    Its statements were prepared and run many times while the outbox held a handful of rows; then
+    100,000 rows arrive at once (a bulk import). Taking ten of them must touch a few dozen blocks,
+    not the hundreds a scan of the backlog's heap or of a whole index reads.
+    """
+    outbox = Outbox(scratch.schema, TopicNames(infra.topic_prefix))
+    customer = uuid4()
+    p = await producer(infra)
+    try:
+        relay = FlushesStats(scratch.engine, scratch.schema, p, "test", batch_size=10, chunk_size=10)
+        for seq in range(1, 13):  # past the point where a prepared statement switches to a generic plan
+            async with scratch.sessions() as session, session.begin():
+                await outbox.add(session, *(balance_event(customer, seq * 100 + i) for i in range(10)))
+            assert await relay.publish_once() == 10
+        async with scratch.sessions() as session, session.begin():
+            await outbox.add(session, *(balance_event(customer, 5000 + i) for i in range(10)))
+        async with scratch.engine.begin() as conn:  # copies of those ten, as a bulk import writes them
+            await conn.exec_driver_sql(
+                f'INSERT INTO "{scratch.schema}".outbox (event_id, event_type, topic, lane, key, value)'
+                f" SELECT gen_random_uuid(), event_type, topic, lane, key, value"
+                f' FROM "{scratch.schema}".outbox, generate_series(1, 10000)')
+        assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 100_010
+        await asyncio.sleep(1.2)  # this test's own writes and reads reach the statistics first
+        before = await _blocks_touched(scratch)
+        assert await relay.publish_once() == 10
+        for _ in range(50):  # the relay's backend reports as its transaction commits; the collector is shared
+            touched = await _blocks_touched(scratch) - before
+            if touched > 0:
+                break
+            await asyncio.sleep(0.1)
+        assert 0 < touched < 150, f"taking 10 rows from a 100,000-row backlog touched {touched} blocks"
+    finally:
+        await p.stop()

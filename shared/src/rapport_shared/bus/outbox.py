@@ -128,8 +128,12 @@ class OutboxRelay:
         return await driver.fetch(self._take_sql, lanes, limit)
 
     async def _claim_lanes(self, conn: AsyncConnection) -> list[int]:
+        # Plans are made afresh for each chunk in this transaction (``SET LOCAL``, in the same round trip): a
+        # generic plan cached while the outbox was nearly empty can choose a sequential scan for the delete,
+        # which, once a backlog builds up, reads every row for every chunk (``test_outbox_plans``).
         result = await conn.execute(
-            text("SELECT l FROM generate_series(0, :n - 1) AS l WHERE pg_try_advisory_xact_lock(hashtext(:ns), l)"),
+            text("SELECT l FROM (SELECT set_config('plan_cache_mode', 'force_custom_plan', true)) AS s(v),"
+                 " generate_series(0, :n - 1) AS l WHERE pg_try_advisory_xact_lock(hashtext(:ns), l)"),
             {"n": OUTBOX_LANES, "ns": f"rapport.outbox.{self._schema}"},
         )
         return [row[0] for row in result]

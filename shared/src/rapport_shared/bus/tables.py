@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData, PrimaryKeyConstraint,
+    BigInteger, Column, DateTime, Identity, LargeBinary, MetaData, PrimaryKeyConstraint,
     SmallInteger, Table, Text, func,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -29,7 +29,6 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("key", LargeBinary, nullable=True),
         Column("value", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Index("ix_outbox_lane_id", "lane", "id"),
     )
 
 
