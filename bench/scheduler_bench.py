@@ -156,11 +156,14 @@ async def emit_rate(engine, topics: TopicNames) -> dict:
     # Backends opened during the drain count from zero; the statement reading the list costs a few ticks.
     pg = sum(v - (before or {}).get(pid, 0.0) for pid, v in after.items()) if after else None
     hot = await hot_updates(engine)
+    async with engine.connect() as conn:  # no relay runs here: every row the drain wrote is still there
+        outbox = (await conn.execute(text("SELECT count(*) FROM scheduler.outbox"))).scalar_one()
     event.remove(engine.sync_engine, "before_cursor_execute", count)
     batches = -(-EMIT_CUSTOMERS // BATCH) + CONCURRENCY  # the last, empty claim of each batch in flight included
     return {"rate": EMIT_CUSTOMERS / elapsed, "touchpoints": ticker.touchpoints,
             "cpu_us": cpu / max(ticker.touchpoints, 1) * 1e6, "statements": statements[0] / batches,
-            "pg_us": None if pg is None else pg / max(ticker.touchpoints, 1) * 1e6, "hot": hot}
+            "pg_us": None if pg is None else pg / max(ticker.touchpoints, 1) * 1e6, "hot": hot,
+            "outbox": outbox / max(ticker.touchpoints, 1)}
 
 
 async def replica_rate(engine, infra) -> float:
@@ -346,6 +349,7 @@ async def print_emit(engine, infra, raw: float) -> None:
         print(f"    {emit['pg_us']:,.0f} CPU us per touchpoint in the Postgres backends serving it (/proc/<pid>/stat, "
               f"clock ticks of {1e6 / TICKS:,.0f} us; WAL writer, checkpointer and autovacuum not included)")
     print(f"    heap-only (HOT) updates, whole slice so far: {emit['hot']}")
+    print(f"    {emit['outbox']:.2f} outbox rows per touchpoint (each one a relay delete + Kafka record later)")
     if not REPLICAS:
         return
     replicas = await replica_rate(engine, infra)

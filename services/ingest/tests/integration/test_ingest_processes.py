@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from rapport_shared.contracts.envelope import make_event
 from rapport_shared.contracts.portal import CreditApplicationRequestedV1, PaymentInitiatedV1
 from rapport_shared.contracts.score import CustomerScoredV1
 from rapport_shared.contracts.task import CaseStatusChangedV1, DunningStageChangedV1
+from rapport_shared.contracts.touchpoint import CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
 from rapport_shared.testing.kafka import TopicWatcher
 from rapport_shared.testing.ports import free_port
 
@@ -141,3 +142,63 @@ async def wait_for_view(http: httpx.AsyncClient, path: str, ready, timeout: floa
             return view
         await asyncio.sleep(0.2)
     raise AssertionError(f"{path} never got there: {view}")
+
+
+def _touchpoint(cid: uuid.UUID, invoice: dict, stage: str) -> TouchpointDueV1:
+    return TouchpointDueV1(
+        touchpoint_id=uuid.uuid4(), customer=CustomerRef(customer_id=cid, name="Touch Co"),
+        recipient=Recipient(name="AP"), channel="email", template_key="overdue_firm", tone="firm", stage="d+30",
+        step_offset_days=30, currency="USD", total_open=Decimal("500"),
+        invoices=[TouchInvoice(invoice_id=uuid.UUID(invoice["invoice_id"]), number="T-INV", issue_date=date(2026, 1, 1),
+                               due_date=date(2026, 1, 31), currency="USD", amount_total=Decimal("500"),
+                               open_amount=Decimal("500"), days_overdue=30, stage=stage)])
+
+
+async def _publish_at(infra, tenant: uuid.UUID, cid: uuid.UUID, timed: list) -> None:
+    producer = EventProducer(make_kafka_producer(infra.bootstrap), "test")
+    await producer.start()
+    try:
+        for payload, at in timed:
+            envelope = make_event(payload, source="scheduler", tenant_id=tenant, customer_key=cid, time=at)
+            await producer.publish(infra.topic(payload.topic), envelope)
+    finally:
+        await producer.stop()
+
+
+async def test_status_read_back_learns_stage_and_last_touch_from_the_touchpoint_and_keeps_the_newest(running, infra):
+    """The scheduler sends no stage event for an invoice a touchpoint lists: the read-back takes the stage and
+    last touch from the touchpoint. Stage events come on another topic, so they can arrive after a newer
+    touchpoint: the older never wins."""
+    url, env = running
+    headers = {"Authorization": f"Bearer {create_tenant(env)}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers) as http:
+        customer = (await http.put("/v1/customers/T-1", json={"name": "Touch Co", "currency": "USD"})).json()
+        invoice = (await http.put("/v1/invoices/T-INV", json={"customer_external_id": "T-1", "issue_date": "2026-01-01",
+                                                             "due_date": "2026-01-31", "currency": "USD", "amount": "500"})).json()
+        tenant = uuid.UUID(str(await _tenant_of(infra, customer["customer_id"])))
+        cid, iid = uuid.UUID(customer["customer_id"]), uuid.UUID(invoice["invoice_id"])
+        touched_at = datetime.now(timezone.utc).replace(microsecond=0)
+        await _publish_at(infra, tenant, cid, [(_touchpoint(cid, invoice, "d+7"), touched_at)])
+        view = await wait_for_view(http, "/v1/invoices/T-INV", lambda v: "dunning" in v["collections"])
+        dunning = view["collections"]["dunning"]
+        assert (dunning["stage"], dunning["tone"], dunning["channel"]) == ("d+7", "firm", "email")
+        assert datetime.fromisoformat(dunning["last_touch_at"]) == touched_at
+        account = (await http.get("/v1/customers/T-1")).json()
+        assert account["collections"]["dunning"]["stage"] == "d+30"  # the customer's: the touchpoint's own stage
+
+        # An older stage event arriving late, then a case event on the same topic and key (same partition):
+        # once the case shows, the stale stage event has been consumed.
+        stale = DunningStageChangedV1(customer_id=cid, invoice_id=iid, stage="due", last_touch_at=touched_at - timedelta(days=7))
+        marker = CaseStatusChangedV1(case_id=uuid.uuid4(), customer_id=cid, kind="promise", status="broken", invoice_ids=[iid])
+        await _publish_at(infra, tenant, cid, [(stale, touched_at - timedelta(hours=1)), (marker, touched_at)])
+        view = await wait_for_view(http, "/v1/invoices/T-INV", lambda v: "promise" in v["collections"])
+        assert view["collections"]["dunning"]["stage"] == "d+7"
+        assert datetime.fromisoformat(view["collections"]["dunning"]["last_touch_at"]) == touched_at
+
+        # A newer pause wins and keeps the last touch.
+        paused = DunningStageChangedV1(customer_id=cid, invoice_id=iid, stage="paused", paused_reason="dispute")
+        await _publish_at(infra, tenant, cid, [(paused, touched_at + timedelta(minutes=5))])
+        view = await wait_for_view(http, "/v1/invoices/T-INV",
+                                   lambda v: v["collections"]["dunning"]["stage"] == "paused")
+        assert view["collections"]["dunning"]["paused_reason"] == "dispute"
+        assert datetime.fromisoformat(view["collections"]["dunning"]["last_touch_at"]) == touched_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,9 +16,11 @@ from rapport_shared.contracts.customer import ContactUpsertedV1, CustomerUpserte
 from rapport_shared.contracts.envelope import make_event
 from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1, InvoiceIssuedV1
 from rapport_shared.contracts.outreach import MessageSentV1
+from rapport_shared.contracts.task import DunningStageChangedV1
+from rapport_shared.contracts.touchpoint import CustomerRef, Recipient, TouchInvoice, TouchpointDueV1
 from rapport_shared.testing.kafka import TopicWatcher
 
-from portal_testkit import NOW, Account, Processes, sign_in
+from portal_testkit import NOW, Account, Processes, seed_account, sign_in
 
 pytestmark = pytest.mark.integration
 BIN = str(Path(sys.executable).parent / "rapport-portal")
@@ -105,3 +107,70 @@ async def test_events_on_the_topics_reach_the_api_and_actions_reach_the_portal_t
     assert event.partitionkey == f"{acct.tenant_id}:{acct.customer_id}" and event.data["amount"] == "200.00"
     again = (await client.get("/v1/invoices", headers=headers)).json()["items"]
     assert again[0]["open_amount"] == "200.00" and len(sent) == 5
+
+
+async def test_a_touchpoint_on_kafka_shows_each_listed_invoice_stage_and_last_touch_and_older_stages_lose(
+        infra, client, portal, workers):
+    """The scheduler sends no stage event for an invoice a touchpoint lists; the portal learns it from the
+    touchpoint. Stage events come on ``task``, touchpoints on ``touchpoint``: no order between them, so the
+    scheduler's time of each fact decides and an older one arriving late is ignored."""
+    acct = await seed_account(portal, invoices=2)
+    headers = await sign_in(client, acct)
+    first, second = acct.invoice_ids
+    touched_at = datetime.now(timezone.utc).replace(microsecond=0)
+    touch = TouchpointDueV1(
+        touchpoint_id=uuid.uuid4(), customer=CustomerRef(customer_id=acct.customer_id, name="Acme GmbH"),
+        recipient=Recipient(name="Ann Payable"), channel="email", template_key="overdue_firm", tone="firm",
+        stage="d+30", step_offset_days=30, currency="EUR", total_open=Decimal("100.50"),
+        invoices=[TouchInvoice(invoice_id=first, number="INV-0001", issue_date=date(2026, 5, 1), due_date=date(2026, 6, 1),
+                               currency="EUR", amount_total=Decimal("100.50"), open_amount=Decimal("100.50"),
+                               days_overdue=14, stage="d+7")])
+    await _publish_at(infra, acct, [(touch, touched_at)])
+
+    async def listing():
+        items = (await client.get("/v1/invoices", params={"sort": "number"}, headers=headers)).json()["items"]
+        return {i["id"]: i for i in items}
+
+    async def touched():
+        items = await listing()
+        return items if items[str(first)]["dunning_stage"] == "d+7" else None
+    items = await _eventually(touched)
+    assert items, "the touchpoint never reached the read model:\n" + workers.log_text("consumer")[-3000:]
+    assert datetime.fromisoformat(items[str(first)]["last_touch_at"]) == touched_at
+    assert items[str(second)]["dunning_stage"] is None and items[str(second)]["last_touch_at"] is None
+    detail = (await client.get(f"/v1/invoices/{first}", headers=headers)).json()
+    assert detail["dunning_stage"] == "d+7" and datetime.fromisoformat(detail["last_touch_at"]) == touched_at
+
+    # An older stage event for the first invoice arrives late; the second invoice's, after it on the same
+    # partition (same key, same topic), tells when it has been consumed.
+    await _publish_at(infra, acct, [
+        (DunningStageChangedV1(customer_id=acct.customer_id, invoice_id=first, stage="due"), touched_at - timedelta(hours=1)),
+        (DunningStageChangedV1(customer_id=acct.customer_id, invoice_id=second, stage="d+3"), touched_at)])
+
+    async def second_staged():
+        items = await listing()
+        return items if items[str(second)]["dunning_stage"] == "d+3" else None
+    items = await _eventually(second_staged)
+    assert items and items[str(first)]["dunning_stage"] == "d+7"
+
+    # A newer pause wins and keeps the last touch.
+    await _publish_at(infra, acct, [(DunningStageChangedV1(customer_id=acct.customer_id, invoice_id=first, stage="paused",
+                                                           paused_reason="dispute"), touched_at + timedelta(minutes=5))])
+
+    async def paused():
+        items = await listing()
+        return items if items[str(first)]["dunning_stage"] == "dispute" else None
+    items = await _eventually(paused)
+    assert items and datetime.fromisoformat(items[str(first)]["last_touch_at"]) == touched_at
+
+
+async def _publish_at(infra, acct: Account, timed) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for payload, at in timed:
+            envelope = make_event(payload, source="scheduler", tenant_id=acct.tenant_id, customer_key=acct.customer_id,
+                                  time=at)
+            await producer.send_and_wait(infra.topic(payload.topic), codec.encode(envelope), key=codec.record_key(envelope))
+    finally:
+        await producer.stop()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
@@ -67,8 +66,13 @@ async def _assert_outbox_matches(db, tenant, customers: set) -> None:
     assert len(due) == CUSTOMERS
     assert {e.payload().customer.customer_id for e in due} == customers
     assert all(e.tenant_id == tenant and len(e.payload().invoices) == 2 for e in due)
-    stages = [json.loads(r.value)["data"]["stage"] for r in rows if r.event_type.endswith("dunning_stage_changed.v1")]
-    assert len(stages) == 2 * CUSTOMERS and set(stages) == {"d+7"}
+    # The touchpoint says each listed invoice's stage (its last touch is the event's time): no stage events.
+    assert {i.stage for e in due for i in e.payload().invoices} == {"d+7"}
+    assert [r for r in rows if r.event_type.endswith("dunning_stage_changed.v1")] == []
+    assert len(rows) == CUSTOMERS
+    staged = await db.rows("SELECT i.stage, i.last_touch_at IS NOT NULL AS touched FROM scheduler.invoices i "
+                           "WHERE i.tenant_id = :t AND i.status = 'open' AND NOT i.disputed", t=tenant)
+    assert len(staged) == 2 * CUSTOMERS and {(r.stage, r.touched) for r in staged} == {("d+7", True)}
 
 
 async def test_one_ticker_with_batches_in_flight_emits_each_touchpoint_once(db, sched_settings, company):

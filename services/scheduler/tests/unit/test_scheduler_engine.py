@@ -55,6 +55,17 @@ def test_invoices_consolidate_into_one_touch_at_the_highest_stage():
     assert d.stages[new.invoice_id][0] == 0 and d.stages[old.invoice_id][0] == 7
 
 
+def test_the_touch_says_each_listed_invoices_own_stage():
+    c = customer()
+    old, new = invoice(WED - timedelta(days=7)), invoice(WED)
+    broken = invoice(WED - timedelta(days=10), promise_until=WED - timedelta(days=1))
+    d = decide(c, [old, new], [], DEFAULT_POLICY, at(WED, 1))
+    assert d.touch.invoice_stages == {old.invoice_id: d.stages[old.invoice_id][1], new.invoice_id: d.stages[new.invoice_id][1]}
+    assert d.touch.invoice_stages[old.invoice_id] == d.touch.stage != d.touch.invoice_stages[new.invoice_id]
+    d = decide(c, [broken, new], [], DEFAULT_POLICY, at(WED, 1))
+    assert d.touch.invoice_stages == {broken.invoice_id: "broken_promise", new.invoice_id: d.stages[new.invoice_id][1]}
+
+
 def test_missed_steps_collapse_into_the_one_that_applies_now():
     c, inv = customer(), invoice(WED - timedelta(days=40))
     d = decide(c, [inv], [], DEFAULT_POLICY, at(WED, 1))

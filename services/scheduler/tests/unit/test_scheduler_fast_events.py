@@ -139,3 +139,30 @@ def test_driver_errors_of_the_one_statement_invoice_path_are_classified_like_sql
     assert [is_transient(driver_error("sql", e)) for e in retried] == [True] * len(retried)
     assert [is_transient(driver_error("sql", e)) for e in the_records_own] == [False] * len(the_records_own)
     assert driver_error("sql", the_records_own[0]).orig is the_records_own[0]
+
+
+def test_stage_events_only_for_staged_invoices_the_touchpoint_does_not_list():
+    """A listed invoice's stage and last touch travel in the touchpoint; a call step's invoice (no message)
+    still gets its own DunningStageChangedV1."""
+    from rapport_scheduler.adapters.portfolio import Portfolio
+    from rapport_scheduler.service_layer.planning import Writes, _BatchOut
+
+    contact = Contact(driver_uuid(), "AP", email="ap@example.com", is_primary=True)
+    customer = Customer(driver_uuid(), "Co", country="US", contacts=[contact])
+    mailed = Invoice(driver_uuid(), "M", date(2026, 1, 1), NOW.date() - timedelta(days=7), "USD", Decimal(10), Decimal(10))
+    called = Invoice(driver_uuid(), "C", date(2026, 1, 1), NOW.date() - timedelta(days=46), "USD", Decimal(10), Decimal(10))
+    pf = Portfolio(uuid.uuid4(), customer, None)
+    pf.invoices = [mailed, called]
+    decision = decide(customer, pf.invoices, [], DEFAULT_POLICY, NOW)
+    assert set(decision.stages) == {mailed.invoice_id, called.invoice_id}
+    assert [i.invoice_id for i in decision.touch.invoices] == [mailed.invoice_id]
+    writes = Writes()
+    _BatchOut(writes, messages.Emitter(TopicNames(), NOW), NOW).record(pf, DEFAULT_POLICY, decision, None)
+    events = [codec.decode(row[5]) for row in writes.rows.table("obx")]
+    [touch] = [e.payload() for e in events if e.type == messages.TOUCHPOINT_TYPE]
+    [stage] = [e.payload() for e in events if e.type == messages.STAGE_TYPE]
+    assert [(i.invoice_id, i.stage) for i in touch.invoices] == [(mailed.invoice_id, decision.stages[mailed.invoice_id][1])]
+    assert (stage.invoice_id, stage.stage) == (called.invoice_id, decision.stages[called.invoice_id][1])
+    rows = {r[1]: r for r in writes.rows.table("inv")}  # (t, id, off, stage, promise, touched, pid, pv)
+    assert rows[mailed.invoice_id][3:6:2] == (touch.invoices[0].stage, True)
+    assert rows[called.invoice_id][3:6:2] == (stage.stage, False)

@@ -34,7 +34,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "scheduler": ("customer", "invoice", "payment", "score", "portal", "outreach"),
     "outreach": ("touchpoint", "customer", "portal"),
     "scoring": ("customer", "invoice", "payment", "outreach", "portal", "task"),
-    "portal-api": ("customer", "invoice", "payment", "outreach", "task"),
+    "portal-api": ("customer", "invoice", "payment", "outreach", "task", "touchpoint"),
 }
 
 DLQ_RETENTION_MS = 90 * DAY_MS

@@ -33,6 +33,10 @@ class TouchInvoice(Part):
     open_amount: Amount
     days_overdue: int
     pdf_url: str | None = None
+    stage: str | None = Field(
+        None, description="the invoice's dunning stage as of this touchpoint (the event's time is also its last "
+        "touch); the scheduler sends no separate DunningStageChangedV1 for it. Absent in events made before "
+        "this field existed: read the touchpoint's own stage then")
 
 
 class CustomerRef(Part):

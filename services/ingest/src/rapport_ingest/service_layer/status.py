@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import DateTime, cast, func, or_
+from sqlalchemy.dialects.postgresql import JSONB, insert as pg_insert
+
 from rapport_shared.contracts import portal, score, task, touchpoint
 from rapport_shared.contracts.base import EventPayload
 from rapport_shared.contracts.envelope import Envelope
 from rapport_shared.contracts.outreach import MessageSentV1
 
+from rapport_ingest.adapters.orm import account_status
 from rapport_ingest.service_layer.credit_notes import apply_credit_note
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
@@ -32,8 +36,31 @@ def _json(payload: EventPayload, *fields: str) -> dict[str, Any]:
     return payload.model_dump(mode="json", include=set(fields))
 
 
+async def _dunning_fact(uow: UnitOfWork, subject_id: UUID, kind: str, fact: dict[str, Any]) -> None:
+    """Merge a ``dunning`` fact unless the subject already holds a newer one (``as_of``, the scheduler's time).
+
+    Stage events (``task`` topic) and touchpoints (``touchpoint`` topic) share a record key but not a topic,
+    so either can arrive first: the older never overwrites the newer. Keys absent from ``fact`` keep their
+    value (a pause keeps the last touch). One statement: the conflicting row is locked while it is compared.
+    """
+    statement = pg_insert(account_status).values(tenant_id=uow.ledger.tenant_id, subject_id=subject_id,
+                                                 subject_kind=kind, facts={"dunning": fact})
+    held, incoming = account_status.c.facts["dunning"], statement.excluded.facts["dunning"]
+    held_as_of = held["as_of"].astext
+    await uow.session.execute(statement.on_conflict_do_update(
+        index_elements=[account_status.c.tenant_id, account_status.c.subject_id],
+        set_={"facts": account_status.c.facts.op("||")(func.jsonb_build_object(
+            "dunning", func.coalesce(held, cast({}, JSONB)).op("||")(incoming)))},
+        where=or_(held_as_of.is_(None),
+                  cast(held_as_of, DateTime(timezone=True)) <= cast(incoming["as_of"].astext, DateTime(timezone=True)))))
+
+
 async def _dunning(uow: UnitOfWork, p: task.DunningStageChangedV1, e: Envelope) -> None:
-    await _note(uow, p.customer_id, [p.invoice_id], {"dunning": _json(p, "stage", "paused_reason", "last_touch_at")})
+    fact = {"stage": p.stage, "paused_reason": p.paused_reason, "as_of": e.time.isoformat()}
+    if p.last_touch_at is not None:
+        fact["last_touch_at"] = p.last_touch_at.isoformat()
+    await _dunning_fact(uow, p.customer_id, "customer", fact)
+    await _dunning_fact(uow, p.invoice_id, "invoice", fact)
 
 
 async def _case(uow: UnitOfWork, p: task.CaseStatusChangedV1, e: Envelope) -> None:
@@ -55,8 +82,13 @@ async def _sent(uow: UnitOfWork, p: MessageSentV1, e: Envelope) -> None:
 
 
 async def _touch_due(uow: UnitOfWork, p: touchpoint.TouchpointDueV1, e: Envelope) -> None:
-    stage = {"stage": p.stage, "tone": p.tone, "channel": p.channel}
-    await _note(uow, p.customer.customer_id, [i.invoice_id for i in p.invoices], {"dunning": stage})
+    """The touchpoint says each listed invoice's stage (older events: its own stage) and that it was touched at
+    the event's time; the scheduler sends no separate stage event for those invoices."""
+    at = e.time.isoformat()
+    touch = {"paused_reason": None, "last_touch_at": at, "as_of": at, "tone": p.tone, "channel": p.channel}
+    await _dunning_fact(uow, p.customer.customer_id, "customer", {"stage": p.stage, **touch})
+    for invoice in p.invoices:
+        await _dunning_fact(uow, invoice.invoice_id, "invoice", {"stage": invoice.stage or p.stage, **touch})
 
 
 async def _dispute(uow: UnitOfWork, p: portal.DisputeOpenedV1, e: Envelope) -> None:

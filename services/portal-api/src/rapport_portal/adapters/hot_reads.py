@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from rapport_portal.adapters.queries import InvoiceQuery, Scope
 
 LIST_COLUMNS = ("invoice_id, number, status, issue_date, due_date, currency, amount_total, tax_amount, "
-                "open_amount, po_number, terms, pdf_url, paid_at, dunning_stage")
+                "open_amount, po_number, terms, pdf_url, paid_at, dunning_stage, last_touch_at")
 SORT_SQL = {"due_date": "due_date", "issue_date": "issue_date", "number": "number",
             "amount": "amount_total", "open_amount": "open_amount"}
 OPEN_SQL = "status IN ('open', 'partially_paid') AND open_amount > 0"

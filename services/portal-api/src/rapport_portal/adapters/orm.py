@@ -52,6 +52,7 @@ invoices = Table(
     Column("status", String(20), nullable=False), Column("po_number", String(100)), Column("terms", String(200)),
     Column("pdf_url", Text), _ts("paid_at"), Column("dunning_stage", String(50)),
     Column("version", Integer, nullable=False),
+    _ts("dunning_stage_at"), _ts("last_touch_at"),  # the scheduler's time of the stage shown; its last touch
     Index("ix_invoices_customer_due", "tenant_id", "customer_id", "due_date"),
 )
 

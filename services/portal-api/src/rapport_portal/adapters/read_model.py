@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Text, and_, cast, func, select, update
+from sqlalchemy import ARRAY, Text, and_, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,10 +53,18 @@ async def consume_credit(session: AsyncSession, tenant_id: UUID, credit_note_id:
     )
 
 
-async def set_dunning_stage(session: AsyncSession, tenant_id: UUID, invoice_id: UUID, stage: str) -> None:
+async def set_dunning_stage(session: AsyncSession, tenant_id: UUID, invoice_id: UUID, stage: str, as_of: datetime,
+                            last_touch_at: datetime | None = None) -> None:
+    """The invoice's dunning stage as of ``as_of`` (the scheduler's time), unless a newer one is shown already:
+    stage events and touchpoints come on different topics, in no order with each other. ``last_touch_at``
+    None keeps the last touch shown."""
     c = invoices.c
+    values: dict[str, Any] = {"dunning_stage": stage, "dunning_stage_at": as_of}
+    if last_touch_at is not None:
+        values["last_touch_at"] = last_touch_at
     await session.execute(
-        update(invoices).where(and_(c.tenant_id == tenant_id, c.invoice_id == invoice_id)).values(dunning_stage=stage)
+        update(invoices).where(and_(c.tenant_id == tenant_id, c.invoice_id == invoice_id,
+                                    or_(c.dunning_stage_at.is_(None), c.dunning_stage_at <= as_of))).values(**values)
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_shared.contracts import customer as cu, invoice as iv, outreach as ou, payment as pa, task as ta
+from rapport_shared.contracts import touchpoint as tp
 from rapport_shared.contracts.envelope import Envelope
 
 from rapport_portal.adapters import read_model as rm
@@ -106,7 +107,16 @@ async def _case(session: AsyncSession, env: Envelope, p: ta.CaseStatusChangedV1)
 
 
 async def _stage(session: AsyncSession, env: Envelope, p: ta.DunningStageChangedV1) -> None:
-    await rm.set_dunning_stage(session, env.tenant_id, p.invoice_id, p.paused_reason or p.stage)
+    await rm.set_dunning_stage(session, env.tenant_id, p.invoice_id, p.paused_reason or p.stage, env.time,
+                               p.last_touch_at)
+
+
+async def _touchpoint(session: AsyncSession, env: Envelope, p: tp.TouchpointDueV1) -> None:
+    """The scheduler sends no stage event for the invoices a touchpoint lists: it says their stage (events
+    made before the per-invoice stage existed: the touchpoint's own), and they were touched at its time."""
+    for invoice in p.invoices:
+        await rm.set_dunning_stage(session, env.tenant_id, invoice.invoice_id, invoice.stage or p.stage, env.time,
+                                   env.time)
 
 
 async def _interaction(session: AsyncSession, env: Envelope, customer_id, kind: str, summary: str, ref) -> None:
@@ -134,6 +144,7 @@ PROJECTIONS: dict[str, Projection] = {
     ou.ReplyReceivedV1.event_type: _reply,
     ta.CaseStatusChangedV1.event_type: _case,
     ta.DunningStageChangedV1.event_type: _stage,
+    tp.TouchpointDueV1.event_type: _touchpoint,
 }
 
 

@@ -30,6 +30,9 @@ class PlannedTouch:
     promised_date: date | None = None
     instalment: tuple[date, Decimal] | None = None
     quiet_hours: tuple[time, time] | None = None  # (start, end) the send window was cut by
+    # Each listed invoice's stage as of this touch (its candidate's; the most urgent when it has two): the
+    # touchpoint event carries it, so no separate stage event is sent for these invoices.
+    invoice_stages: dict[UUID, str] = field(default_factory=dict)
 
     @property
     def total_open(self) -> Decimal:
@@ -150,7 +153,7 @@ def _touch(customer: Customer, contact: Contact | None, messages: list[cand.Cand
         invoices=_unique([c.invoice for c in group]), window=window, recipient=contact,
         audience=list(lead.step.audience) if lead.step else [],
         promised_date=lead.invoice.promise_until if lead.kind == "broken_promise" else None,
-        instalment=lead.instalment,
+        instalment=lead.instalment, invoice_stages=_invoice_stages(group),
     )
     for c in group:
         if c.kind == "cadence":
@@ -164,6 +167,16 @@ def _touch(customer: Customer, contact: Contact | None, messages: list[cand.Cand
     if route[0] == "agency":
         decision.tasks.append(PlannedTask("agency_handoff", "cadence reached the agency hand-off step",
                                           [c.invoice.invoice_id for c in group]))
+
+
+def _invoice_stages(group: list[cand.Candidate]) -> dict[UUID, str]:
+    stages: dict[UUID, str] = {}
+    ranks: dict[UUID, int] = {}
+    for c in group:
+        iid = c.invoice.invoice_id
+        if iid not in ranks or c.rank > ranks[iid]:
+            stages[iid], ranks[iid] = c.stage, c.rank
+    return stages
 
 
 def _rank(c: cand.Candidate) -> int:

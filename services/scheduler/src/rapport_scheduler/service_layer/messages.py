@@ -118,10 +118,11 @@ def touchpoint_data(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch
     else:
         recipient = {"contact_id": None, "name": customer.name, "email": None, "phone": None,
                      "locale": customer.locale, "time_zone": customer.time_zone, "role": None}
+    stage_of, stage = touch.invoice_stages.get, touch.stage
     invoices = [{"invoice_id": i.invoice_id, "number": i.number, "issue_date": i.issue_date, "due_date": i.due_date,
                  "currency": i.currency, "amount_total": format(i.amount_total, "f"),
                  "open_amount": format(i.open_amount, "f"), "days_overdue": max(0, (today - i.due_date).days),
-                 "pdf_url": i.pdf_url} for i in touch.invoices]
+                 "pdf_url": i.pdf_url, "stage": stage_of(i.invoice_id, stage)} for i in touch.invoices]
     collector = ({"name": customer.collector, "email": customer.collector_email, "phone": None, "title": None}
                  if customer.collector else None)
     instalment = touch.instalment
@@ -164,6 +165,7 @@ def touchpoint(touchpoint_id: UUID, customer: Customer, touch: PlannedTouch, pol
         invoice_id=i.invoice_id, number=i.number, issue_date=i.issue_date, due_date=i.due_date,
         currency=i.currency, amount_total=i.amount_total, open_amount=i.open_amount,
         days_overdue=max(0, (today - i.due_date).days), pdf_url=i.pdf_url,
+        stage=touch.invoice_stages.get(i.invoice_id, touch.stage),
     ) for i in touch.invoices]
     collector = Collector(name=customer.collector, email=customer.collector_email) if customer.collector else None
     return TouchpointDueV1(

@@ -26,6 +26,7 @@ from rapport_scheduler.domain.worklist import expected_value
 from rapport_scheduler.service_layer import messages
 
 Key = tuple[UUID, UUID]
+NOTHING_TOUCHED: dict[UUID, str] = {}
 Cause = batch_load.Cause | Envelope  # anything with ``id`` and ``correlation_id``
 
 
@@ -119,7 +120,7 @@ class _BatchOut:
         tenant, customer = pf.tenant_id, pf.customer
         cid = customer.customer_id
         events: messages.CustomerEvents | None = None
-        touched: set[UUID] = set()
+        touched: dict[UUID, str] = NOTHING_TOUCHED
         if d.touch is not None:
             events = self.emitter.customer(tenant, cid, cause)
             touched = self._touch(events, pf, policy, d)
@@ -137,7 +138,8 @@ class _BatchOut:
             self._tasks(events or self.emitter.customer(tenant, cid, cause), pf, d)
         w.wakes[(tenant, cid)] = d.wake_at
 
-    def _touch(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision) -> set[UUID]:
+    def _touch(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy,
+               d: Decision) -> dict[UUID, str]:
         tenant, customer, touch = pf.tenant_id, pf.customer, d.touch
         cid = customer.customer_id
         tp_id = next(self.ids)
@@ -149,21 +151,24 @@ class _BatchOut:
                         touch.tone, policy.policy_id, policy.version, invoice_ids, touch.currency, touch.total_open,
                         window.start, window.end))
         # No timeline row: the touchpoint row is its own timeline line (``worklist.TIMELINE``).
-        return {i.invoice_id for i in touch.invoices}
+        return touch.invoice_stages  # every listed invoice, with the stage the event told
 
     def _invoices(self, events: messages.CustomerEvents, pf: store.Portfolio, policy: Policy, d: Decision,
-                  touched: set[UUID]) -> None:
+                  touched: dict[UUID, str]) -> None:
+        """Stage rows; a stage event only for an invoice the touchpoint did not list (the touchpoint event
+        already says the stage and last touch of those it lists)."""
         tenant, cid, now = pf.tenant_id, pf.customer.customer_id, self.now
         stages, broken = d.stages, d.broken_promises
         for inv in pf.invoices:
             iid = inv.invoice_id
             staged = stages.get(iid)
-            if staged is None and iid not in touched and iid not in broken:
+            told = touched.get(iid)
+            if staged is None and told is None and iid not in broken:
                 continue
-            stage = staged[1] if staged else ("broken_promise" if iid in broken else None)
-            self.inv.append((tenant, iid, inv.stage_offset, stage, inv.promise_until, iid in touched,
+            stage = told or (staged[1] if staged else "broken_promise")
+            self.inv.append((tenant, iid, inv.stage_offset, stage, inv.promise_until, told is not None,
                              policy.policy_id, policy.version))
-            if staged:
+            if staged and told is None:
                 data = messages.stage_changed_data(cid, iid, staged[1], now)
                 self.obx.append(events.raw(messages.STAGE_TYPE, messages.STAGE_TOPIC, data, next(self.ids)))
 

@@ -33,6 +33,7 @@ def invoice(row: dict, today: date) -> dict[str, Any]:
         "tax_amount": format(row["tax_amount"], "f"), "open_amount": format(row["open_amount"], "f"),
         "overdue": overdue_days > 0, "days_overdue": max(overdue_days, 0),
         "po_number": row["po_number"], "terms": row["terms"], "dunning_stage": row["dunning_stage"],
+        "last_touch_at": _iso(row["last_touch_at"]),
         "pdf": f"/v1/invoices/{row['invoice_id']}/pdf", "paid_at": _iso(row["paid_at"]),
     }
 
