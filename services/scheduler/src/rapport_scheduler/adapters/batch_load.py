@@ -67,6 +67,13 @@ LEFT JOIN scheduler.tenant_settings ts ON ts.tenant_id = k.tenant_id
 """
 
 CLAIM_AND_LOAD = text("WITH" + CLAIMED + BODY)
+
+# A ticker batch joins ~500 keys (column arrays, ``unnest``) to customers, invoices and timers by primary key.
+# Costed as a hash join, the planner reads every row of those tables per batch (a sequential scan that also
+# prunes the page versions the previous batches left, and grows with the portfolio: 28 ms of a 500-row
+# batch's invoice update at 10,000 invoices, against 3 ms through the index); these joins are only ever
+# key lookups, so the ticker's transaction plans them as index nested loops. Transaction-local.
+INDEX_LOOKUPS = text("SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
 LOAD_KEYS = text("WITH" + GIVEN + BODY)
 
 
@@ -90,7 +97,11 @@ class Batch:
 
 
 async def claim_and_load(session: AsyncSession, wall: datetime, limit: int) -> Batch:
-    """Lock up to ``limit`` due timers no other ticker holds (until this transaction ends) and load them."""
+    """Lock up to ``limit`` due timers no other ticker holds (until this transaction ends) and load them.
+
+    The rest of the transaction (this statement and the batch's write) joins by key only (``INDEX_LOOKUPS``).
+    """
+    await session.execute(INDEX_LOOKUPS)
     return _batch(await session.execute(CLAIM_AND_LOAD, {"wall": wall, "limit": limit}))
 
 
