@@ -170,6 +170,19 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _local_brokers() -> list[int]:
+    """Pids of Kafka brokers running on this machine (the project's own, started by scripts/infra.sh)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if b"kafka.Kafka" in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
 async def _settled(pid: int, timeout: float = 60.0) -> None:
     """Wait until a freshly started process has finished starting: its CPU time stops growing."""
     deadline, last = time.monotonic() + timeout, _proc_cpu(pid)
@@ -187,6 +200,7 @@ class _CpuMeter:
 
     def __init__(self, conn, relay_pid: int) -> None:
         self._conn, self._relay = conn, relay_pid
+        self._brokers = _local_brokers()
 
     async def _backends(self) -> dict[int, float]:
         pids = await self._conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
@@ -194,15 +208,19 @@ class _CpuMeter:
 
     async def start(self) -> None:
         self._own, self._relay0, self._pg0 = time.process_time(), _proc_cpu(self._relay), await self._backends()
+        self._broker0 = sum(map(_proc_cpu, self._brokers))
 
     async def report(self, phase: str) -> None:
         pg = sum(cpu - self._pg0.get(pid, 0.0) for pid, cpu in (await self._backends()).items())
         own, relay = time.process_time() - self._own, _proc_cpu(self._relay) - self._relay0
-        total = own + pg + relay
+        broker = sum(map(_proc_cpu, self._brokers)) - self._broker0
+        total = own + pg + relay + broker
+        counted = "" if self._brokers else " (broker not local: not counted)"
         print(f"  CPU per invoice {phase}: importer {1e6 * own / INVOICES:.1f} us, Postgres {1e6 * pg / INVOICES:.1f} us,"
-              f" relay {1e6 * relay / INVOICES:.1f} us = {1e6 * total / INVOICES:.1f} us"
-              f" -> at most {2 * INVOICES / total:,.0f} inv/s on 2 idle cores (broker not counted;"
-              f" importer + Postgres alone: {2 * INVOICES / (own + pg):,.0f} inv/s)", flush=True)
+              f" relay {1e6 * relay / INVOICES:.1f} us, Kafka broker {1e6 * broker / INVOICES:.1f} us"
+              f" = {1e6 * total / INVOICES:.1f} us{counted}"
+              f" -> at most {2 * INVOICES / total:,.0f} inv/s on 2 idle cores"
+              f" (importer + Postgres alone: {2 * INVOICES / (own + pg):,.0f} inv/s)", flush=True)
         return 2 * INVOICES / (own + pg)
 
 
@@ -432,6 +450,7 @@ class _MeteredDriver:
     def __init__(self, conn, backend_pid: int) -> None:
         self._conn, self._pid = conn, backend_pid
         self.copy_cpu = self.backend_cpu = 0.0
+        self.backend_by_call: dict[str, float] = {}
 
     def _backend(self) -> float:  # 0 when Postgres runs on another machine
         return _proc_cpu(self._pid)
@@ -444,7 +463,9 @@ class _MeteredDriver:
             result = await method(*args, **kwargs)
             if name in ("copy_records_to_table", "copy_to_table"):
                 self.copy_cpu += time.process_time() - cpu
-            self.backend_cpu += self._backend() - backend
+            spent = self._backend() - backend
+            self.backend_cpu += spent
+            self.backend_by_call[name] = self.backend_by_call.get(name, 0.0) + spent
             return result
         return metered
 
@@ -490,6 +511,8 @@ async def report_stage_costs(infra, settings) -> None:
     print(f"  CPU per row by stage ({STAGE_SAMPLE:,} rows, one stage after the other):")
     for stage, seconds in per_row.items():
         print(f"    {stage:<38} {1e6 * seconds / STAGE_SAMPLE:6.1f} us")
+    print("      of which " + ", ".join(f"{name} {1e6 * seconds / STAGE_SAMPLE:.1f} us"
+                                       for name, seconds in metered.backend_by_call.items()))
 
 
 def report_import(copy: float, committed: float, published: float, on_topic: int) -> None:

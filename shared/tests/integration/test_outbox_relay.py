@@ -188,3 +188,53 @@ async def test_outbox_plans_stay_small_when_a_backlog_builds_up_after_the_relay_
         assert 0 < touched < 150, f"taking 10 rows from a 100,000-row backlog touched {touched} blocks"
     finally:
         await p.stop()
+
+
+class CountsChunks(OutboxRelay):
+    """The real relay, remembering the value bytes of every chunk it took."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chunk_sizes: list[int] = []
+
+    async def _take(self, driver, lanes, limit):
+        rows = await super()._take(driver, lanes, limit)
+        self.chunk_sizes.append(sum(len(row[2]) for row in rows))
+        return rows
+
+
+async def test_packed_rows_are_opened_and_published_in_order_among_single_rows(infra, scratch):
+    """What a bulk import writes (hundreds of events per row) and what the API writes (one per row), mixed."""
+    from sqlalchemy import insert
+
+    from rapport_shared.bus.outbox import PACKED, packed_rows
+
+    outbox = Outbox(scratch.schema, TopicNames(infra.topic_prefix))
+    customers = [uuid4() for _ in range(3)]
+    events = {c: [balance_event(c, seq) for seq in range(1, 201)] for c in customers}
+    async with scratch.sessions() as session, session.begin():  # 1-10 of each: a row per event
+        await outbox.add(session, *(e for c in customers for e in events[c][:10]))
+    async with scratch.sessions() as session, session.begin():  # 11-190: packed, as an import chunk writes them
+        rows = packed_rows([tuple(outbox.row(e).values()) for c in customers for e in events[c][10:190]], limit=8000)
+        assert sum(1 for row in rows if row[1] == PACKED) >= 3
+        columns = ("event_id", "event_type", "topic", "lane", "key", "value")
+        await session.execute(insert(outbox.table), [dict(zip(columns, row)) for row in rows])
+    async with scratch.sessions() as session, session.begin():  # 191-200: single rows again
+        await outbox.add(session, *(e for c in customers for e in events[c][190:]))
+
+    p = await producer(infra)
+    try:
+        relay = CountsChunks(scratch.engine, scratch.schema, p, "test", batch_size=100_000, chunk_bytes=20_000)
+        async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
+            assert await relay.publish_once() == 600
+            wanted = {e.id for c in customers for e in events[c]}
+            await watcher.wait_for(lambda e: e.id in wanted, count=600, timeout=60)
+        assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 0
+    finally:
+        await p.stop()
+    for c in customers:
+        versions = [e.data["version"] for e in watcher.events if e.id in wanted and e.data["customer_id"] == str(c)]
+        assert versions == list(range(1, 201)), "a customer's events came out of order or twice"
+    # Chunks end at the byte budget: a chunk holds what starts within 20,000 bytes (at most one row more).
+    assert len(relay.chunk_sizes) > 3
+    assert all(size < 20_000 + 8_000 + 2_000 for size in relay.chunk_sizes)
