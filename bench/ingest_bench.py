@@ -405,6 +405,7 @@ def main() -> None:
         key, copy, committed, published, on_topic = asyncio.run(measure_import(infra, settings))
         report_import(copy, committed, published, on_topic)
         asyncio.run(report_stage_costs(infra, settings))
+        asyncio.run(report_payment_import(infra, settings))
         if os.environ.get("RAPPORT_BENCH_SKIP_POST", "") not in ("", "0"):
             return
         report_latency("right after the bulk phase (its vacuum/analyze debt included)", post_latency(infra, key, "P"))
@@ -442,6 +443,8 @@ def report_latency(label: str, latencies: dict) -> None:
 
 
 STAGE_SAMPLE = min(INVOICES, 20_000)
+PAYMENTS = max(2000, int(50_000 * SCALE))  # the payment import phase: a bank file of this many payments
+PAYMENTS_ONE_BY_ONE = min(PAYMENTS, 1000)  # the API's handler row by row, for reference
 
 
 class _MeteredDriver:
@@ -513,6 +516,67 @@ async def report_stage_costs(infra, settings) -> None:
         print(f"    {stage:<38} {1e6 * seconds / STAGE_SAMPLE:6.1f} us")
     print("      of which " + ", ".join(f"{name} {1e6 * seconds / STAGE_SAMPLE:.1f} us"
                                        for name, seconds in metered.backend_by_call.items()))
+
+
+async def report_payment_import(infra, settings) -> None:
+    """A bank file of payments (remittance naming an invoice, an exact amount, or neither) against a fresh
+    tenant's open invoices, through the import worker's path; beside the API's handler row by row."""
+    from rapport_shared.db import make_engine
+    from rapport_shared.contracts.catalogue import TopicNames
+    from rapport_shared.time import SystemClock
+
+    from rapport_ingest.bootstrap import make_outbox
+    from rapport_ingest.domain.presets import preset_for
+    from rapport_ingest.domain.rows import parse_lines
+    from rapport_ingest.service_layer import imports, payment_import
+    from rapport_ingest.service_layer.imports import ChunkImporter
+
+    engine = make_engine(settings.database_url, pool_size=2)
+    importer = ChunkImporter(engine, make_outbox(settings), TopicNames(settings.topic_prefix), SystemClock(),
+                             settings.import_chunk_rows)
+    rng = random.Random(11)
+    rates = {}
+    for label, count, one_by_one in (("set-based (payment_import)", PAYMENTS, False),
+                                     ("API handler row by row (reference)", PAYMENTS_ONE_BY_ONE, True)):
+        tenant_id, _ = await seed_tenant(infra)
+        invoices = [(f"PB-{i:07d}", f"CUST-{rng.randrange(CUSTOMERS):04d}", rng.randrange(100, 500_000) / 100)
+                    for i in range(count * 2)]
+        lines = [orjson.dumps({"number": n, "customer_external_id": c, "issue_date": "2026-01-01",
+                               "due_date": "2026-01-31", "currency": "USD", "amount": f"{a:.2f}"}) for n, c, a in invoices]
+        await importer.run(await _job(engine, tenant_id), tenant_id, "invoices", preset_for("native", "invoices"),
+                           parse_lines(iter(lines), "ndjson"))
+        payments = []
+        for i in range(count):
+            number, customer, amount = rng.choice(invoices)
+            row = {"external_id": f"BANK-{i:07d}", "customer_external_id": customer, "currency": "USD",
+                   "received_on": "2026-02-10", "amount": f"{min(amount, rng.randrange(100, 300_000) / 100):.2f}"}
+            pick = rng.random()
+            if pick < 0.5:
+                row["remittance_text"] = f"Payment for invoice {number}, thank you"
+            elif pick < 0.8:
+                row["amount"] = f"{amount:.2f}"
+            payments.append(orjson.dumps(row))
+        real = payment_import.import_payments
+        if one_by_one:
+            async def by_api(uow, commands, errors):
+                return await imports._one_by_one(uow, "payments", commands, errors)
+            payment_import.import_payments = by_api
+        try:
+            cpu, wall = time.process_time(), time.perf_counter()
+            await importer.run(await _job(engine, tenant_id), tenant_id, "payments", preset_for("native", "payments"),
+                               parse_lines(iter(payments), "ndjson"))
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            payment_import.import_payments = real
+        async with engine.connect() as conn:
+            allocated = (await conn.exec_driver_sql(
+                "SELECT count(*) FROM ingest.allocations WHERE tenant_id = %s" % f"'{tenant_id}'")).scalar_one()
+        rates[label] = count / wall
+        print(f"  payment import, {label}: {count:,} payments in {wall:.1f}s = {count / wall:,.0f} payments/s,"
+              f" {1e6 * cpu / count:,.0f} us importer CPU per payment, {allocated:,} allocations", flush=True)
+    await engine.dispose()
+    set_based, reference = rates.values()
+    print(f"  payment import set-based / row by row: {set_based / reference:.1f}x", flush=True)
 
 
 def report_import(copy: float, committed: float, published: float, on_topic: int) -> None:

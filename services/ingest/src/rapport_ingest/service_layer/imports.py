@@ -22,7 +22,7 @@ from rapport_ingest.adapters import bulk, jobs
 from rapport_ingest.domain.errors import LedgerError
 from rapport_ingest.domain.presets import Preset, preset_for
 from rapport_ingest.domain.rows import RowError, parse_lines, validate
-from rapport_ingest.service_layer import customer_import, customers, payments
+from rapport_ingest.service_layer import customer_import, customers, payment_import, payments
 from rapport_ingest.service_layer.invoice_import import InvoiceWriter, Prepared, prepare
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
@@ -51,6 +51,8 @@ class ChunkImporter:
                 uow = UnitOfWork(AsyncSession(bind=conn), tenant_id, self._outbox, self._clock)
                 if kind == "customers":
                     done = await customer_import.upsert_customers(uow, commands)
+                elif kind == "payments":
+                    done = await payment_import.import_payments(uow, commands, errors)
                 else:
                     done = await _one_by_one(uow, kind, commands, errors)
                 await bulk.record_progress(await _driver(conn), job_id, done, errors)
@@ -93,10 +95,10 @@ def _prepare_next(chunks: Iterator[list], preset: Preset, writer: InvoiceWriter,
 
 
 async def _one_by_one(uow: UnitOfWork, kind: str, commands: list[tuple[int, Any]], errors: Errors) -> int:
-    """Payments go through the same handler as the API, a savepoint per row. What every row would
-    look up alone is looked up once per chunk: which external ids the ledger already holds, the
-    customers the rows name, the tenant's cash-application policy. (Customer imports no longer come
-    here: ``customer_import``; the branch stays for callers that want the API's path row by row.)"""
+    """The API's handlers row by row, a savepoint per row; what every row would look up alone is
+    looked up once per chunk (known external ids, named customers, the cash-application policy).
+    Imports no longer come here (``customer_import``, ``payment_import`` are set-based); it stays as
+    the reference those are tested against."""
     done = 0
     known = set() if kind != "payments" else await uow.ledger.payments_by_external(
         [c.external_id for _, c in commands if c is not None])

@@ -50,8 +50,9 @@ async def record_payment(
         "review_reason": match.review_reason,
     })
     for invoice, amount in match.allocations:
-        await move(uow, open_rows[invoice.invoice_id], "payment", amount, cause="payment",
-                   rule=match.rule, payment_id=payment_id)
+        # The row as this payment left it: explicit allocations may name one invoice twice.
+        open_rows[invoice.invoice_id] = await move(uow, open_rows[invoice.invoice_id], "payment", amount,
+                                                   cause="payment", rule=match.rule, payment_id=payment_id)
     await uow.emit(PaymentReceivedV1(
         payment_id=row.id, customer_id=customer.id, external_id=row.external_id, amount=row.amount,
         currency=row.currency, received_on=row.received_on, method=row.method, reference=row.reference,

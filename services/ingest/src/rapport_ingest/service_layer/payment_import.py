@@ -1,0 +1,175 @@
+"""Payment rows of one import chunk: cash-applied row by row in memory, written set-wise.
+
+Through the API a payment costs a savepoint and about seven statements (its customer's open
+invoices, the payment, an allocation, an invoice update and an event per invoice it pays). Here a
+chunk reads, whatever its size, which external ids the ledger holds, the customers the rows name
+and all those customers' open invoices (locked, as the API locks them), then writes its payments,
+allocations, changed invoices and events with one batched statement each.
+
+The decisions are the API's own: ``cash.match_payment`` against the customer's invoices as the
+earlier rows of the file left them, ``Balance.apply`` for every allocation, the same payment
+values and the same events in the same order (each invoice's balance change, then the payment).
+A row that fails (unknown customer, an explicit allocation that does not fit) changes nothing and
+is reported; the rows after it go on. A unit of the test suite holds this path to the API's row by
+row on random portfolios.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import any_, bindparam, insert, select, update
+
+from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1
+from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1
+from rapport_shared.ids import new_id
+
+from rapport_ingest.adapters.orm import allocations, invoices, payments
+from rapport_ingest.domain import cash_application as cash
+from rapport_ingest.domain.errors import Invalid, LedgerError
+from rapport_ingest.service_layer.balances import balance_of
+from rapport_ingest.service_layer.customers import unknown_customer
+from rapport_ingest.service_layer.snapshots import invoice_state
+from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+Errors = list[tuple[int, str | None, str]]
+CENT = Decimal("0.0001")  # the ledger's numeric(20, 4): what a stored amount reads back as
+
+_PAY_INVOICE = (
+    update(invoices)
+    .where(invoices.c.tenant_id == bindparam("b_tenant"), invoices.c.id == bindparam("b_id"))
+    .values(paid_amount=bindparam("paid_amount"), open_amount=bindparam("open_amount"),
+            status=bindparam("status"), version=bindparam("version"), paid_at=bindparam("paid_at"))
+)
+
+
+async def import_payments(uow: UnitOfWork, commands: list[tuple[int, Any]], errors: Errors) -> int:
+    """Rows done (``None`` commands are a report's totals rows: done, nothing to write); failures go to ``errors``."""
+    rows = [(number, command) for number, command in commands if command is not None]
+    done = len(commands) - len(rows)
+    if not rows:
+        return done
+    ledger = uow.ledger
+    known = await ledger.payments_by_external([c.external_id for _, c in rows])
+    named = await ledger.customers_by_external(list({c.customer_external_id for _, c in rows if c.customer_external_id}))
+    policy = await ledger.cash_application_policy()
+    book = _Book(await _open_invoices(uow, [c.id for c in named.values()]))
+    now = uow.clock.now()
+    for number, command in rows:
+        if command.external_id in known:
+            done += 1  # recorded before (by an earlier chunk, job or row): a repeat changes nothing
+            continue
+        try:
+            book.record(uow.tenant_id, command, named, policy, now)
+        except LedgerError as exc:
+            errors.append((number, exc.field, exc.reason))
+            continue
+        known.add(command.external_id)
+        done += 1
+    await book.write(uow)
+    return done
+
+
+async def _open_invoices(uow: UnitOfWork, customer_ids: list[UUID]) -> list[dict[str, Any]]:
+    """Every open invoice of these customers, locked (a customer at a time in id order, so two imports
+    lock in the same order), as ``LedgerRepository.open_invoices`` selects them."""
+    if not customer_ids:
+        return []
+    result = await uow.session.execute(
+        select(invoices).where(invoices.c.tenant_id == uow.tenant_id, invoices.c.customer_id == any_(customer_ids),
+                               invoices.c.open_amount > 0, invoices.c.status != "void")
+        .order_by(invoices.c.customer_id, invoices.c.due_date, invoices.c.number).with_for_update())
+    return [dict(row._mapping) for row in result]
+
+
+class _Book:
+    """The chunk's invoices as its payments leave them, and everything to write at the end."""
+
+    def __init__(self, open_rows: list[dict[str, Any]]) -> None:
+        self.invoices = {row["id"]: row for row in open_rows}
+        self.by_customer: dict[UUID, list[dict[str, Any]]] = {}
+        for row in open_rows:
+            self.by_customer.setdefault(row["customer_id"], []).append(row)
+        self.payments: list[dict[str, Any]] = []
+        self.allocations: list[dict[str, Any]] = []
+        self.events: list[tuple[Any, UUID]] = []
+        self.changed: set[UUID] = set()
+
+    def record(self, tenant_id: UUID, command: Any, named: dict[str, Any], policy: cash.Policy, now: Any) -> None:
+        """Apply one payment, or raise before changing anything."""
+        customer = named.get(command.customer_external_id) if command.customer_external_id else None
+        if command.customer_external_id and customer is None:
+            raise unknown_customer(command.customer_external_id)
+        if customer is None:
+            raise Invalid("a payment needs the customer it came from", field="customer_external_id")
+        candidates = [row for row in self.by_customer.get(customer.id, ())
+                      if row["open_amount"] > 0 and row["status"] != "void"]
+        incoming = cash.Incoming(
+            amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
+            requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
+        )
+        match = cash.match_payment(incoming, [_open(row) for row in candidates], policy)
+        payment_id = new_id()
+        staged: dict[UUID, dict[str, Any]] = {}  # new states, kept only once the whole payment fits
+        moves = []
+        for invoice, amount in match.allocations:
+            row = staged.get(invoice.invoice_id) or self.invoices[invoice.invoice_id]
+            balance = balance_of(SimpleNamespace(**row)).apply("payment", amount)
+            paid_at = (now if balance.status == "paid" and row["status"] != "paid"
+                       else (row["paid_at"] if balance.status == "paid" else None))
+            new = {**row, "paid_amount": balance.paid, "open_amount": balance.open_amount, "status": balance.status,
+                   "version": row["version"] + 1, "paid_at": paid_at}
+            staged[invoice.invoice_id] = dict(new)  # its own copy: ``new`` goes into this move's event as it is
+            moves.append((new, amount, balance.open_amount - row["open_amount"]))
+        values = {
+            "id": payment_id, "tenant_id": tenant_id, "customer_id": customer.id, "external_id": command.external_id,
+            "amount": command.amount, "currency": command.currency, "received_on": command.received_on,
+            "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
+            "source": "import", "unapplied_amount": cash.unapplied_amount(incoming, match), "match_rule": match.rule,
+            "needs_review": (match.review_reason is not None and not match.allocations)
+            or bool(match.review_reason and match.review_reason.startswith("currency mismatch")),
+            "review_reason": match.review_reason,
+        }
+        # Nothing above raised: the payment happens.
+        for invoice_id, new in staged.items():
+            self.invoices[invoice_id].update(new)
+            self.changed.add(invoice_id)
+        self.payments.append(values)
+        for new, amount, delta in moves:
+            self.allocations.append({"tenant_id": tenant_id, "invoice_id": new["id"], "payment_id": payment_id,
+                                     "credit_note_id": None, "kind": "payment", "amount": amount,
+                                     "rule": match.rule, "reason": None})
+            self.events.append((InvoiceBalanceChangedV1(
+                **invoice_state(SimpleNamespace(**new)), cause="payment",
+                delta=delta, payment_id=payment_id, credit_note_id=None,
+            ), new["customer_id"]))
+        self.events.append((PaymentReceivedV1(
+            payment_id=payment_id, customer_id=customer.id, external_id=command.external_id,
+            amount=command.amount.quantize(CENT), currency=command.currency, received_on=command.received_on,
+            method=command.method, reference=command.reference, source="import",
+            allocations=[Allocation(invoice_id=i.invoice_id, invoice_number=i.number, amount=a)
+                         for i, a in match.allocations],
+            unapplied_amount=values["unapplied_amount"].quantize(CENT), match_rule=match.rule,
+            needs_review=values["needs_review"], review_reason=match.review_reason,
+        ), customer.id))
+
+    async def write(self, uow: UnitOfWork) -> None:
+        session = uow.session
+        if self.payments:
+            await session.execute(insert(payments), self.payments)
+        if self.allocations:
+            await session.execute(insert(allocations), self.allocations)
+        if self.changed:
+            await session.execute(_PAY_INVOICE, [
+                {"b_tenant": uow.tenant_id, "b_id": row["id"], "paid_amount": row["paid_amount"],
+                 "open_amount": row["open_amount"], "status": row["status"], "version": row["version"],
+                 "paid_at": row["paid_at"]}
+                for row in (self.invoices[i] for i in self.changed)])
+        if self.events:
+            await uow.emit_many(self.events)
+
+
+def _open(row: dict[str, Any]) -> cash.OpenInvoice:
+    return cash.OpenInvoice(row["id"], row["number"], row["currency"], row["open_amount"], row["due_date"])
