@@ -20,13 +20,11 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, bindparam, insert, select, update
-
 from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1
 from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1
 from rapport_shared.ids import new_id
 
-from rapport_ingest.adapters.orm import allocations, invoices, payments
+from rapport_ingest.adapters import bulk
 from rapport_ingest.domain import cash_application as cash
 from rapport_ingest.domain.errors import Invalid, LedgerError
 from rapport_ingest.service_layer.balances import balance_of
@@ -37,12 +35,17 @@ from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 Errors = list[tuple[int, str | None, str]]
 CENT = Decimal("0.0001")  # the ledger's numeric(20, 4): what a stored amount reads back as
 
-_PAY_INVOICE = (
-    update(invoices)
-    .where(invoices.c.tenant_id == bindparam("b_tenant"), invoices.c.id == bindparam("b_id"))
-    .values(paid_amount=bindparam("paid_amount"), open_amount=bindparam("open_amount"),
-            status=bindparam("status"), version=bindparam("version"), paid_at=bindparam("paid_at"))
-)
+PAYMENT_COLUMNS = ("id", "tenant_id", "customer_id", "external_id", "amount", "currency", "received_on", "method",
+                   "reference", "remittance_text", "source", "unapplied_amount", "match_rule", "needs_review",
+                   "review_reason")
+ALLOCATION_COLUMNS = ("tenant_id", "invoice_id", "payment_id", "credit_note_id", "kind", "amount", "rule", "reason")
+_PAID_COLUMNS = ("id", "paid_amount", "open_amount", "status", "version", "paid_at")
+_PAY_INVOICES = """
+UPDATE ingest.invoices AS i SET paid_amount = u.paid, open_amount = u.open, status = u.status, version = u.version,
+  paid_at = u.paid_at
+FROM unnest($2::uuid[], $3::numeric[], $4::numeric[], $5::text[], $6::int[], $7::timestamptz[])
+  AS u(id, paid, open, status, version, paid_at)
+WHERE i.tenant_id = $1 AND i.id = u.id"""
 
 
 async def import_payments(uow: UnitOfWork, commands: list[tuple[int, Any]], errors: Errors) -> int:
@@ -72,16 +75,23 @@ async def import_payments(uow: UnitOfWork, commands: list[tuple[int, Any]], erro
     return done
 
 
+_OPEN_INVOICES = """
+SELECT id, customer_id, number, issue_date, due_date, currency, amount_total, tax_amount, paid_amount,
+  credited_amount, written_off_amount, open_amount, status, po_number, terms, pdf_url, paid_at, version
+FROM ingest.invoices
+WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) AND open_amount > 0 AND status <> 'void'
+ORDER BY customer_id, due_date, number
+FOR UPDATE"""
+
+
 async def _open_invoices(uow: UnitOfWork, customer_ids: list[UUID]) -> list[dict[str, Any]]:
     """Every open invoice of these customers, locked (a customer at a time in id order, so two imports
-    lock in the same order), as ``LedgerRepository.open_invoices`` selects them."""
+    lock in the same order), as ``LedgerRepository.open_invoices`` selects them. Through the driver: a
+    chunk may name thousands of customers with hundreds of open invoices each."""
     if not customer_ids:
         return []
-    result = await uow.session.execute(
-        select(invoices).where(invoices.c.tenant_id == uow.tenant_id, invoices.c.customer_id == any_(customer_ids),
-                               invoices.c.open_amount > 0, invoices.c.status != "void")
-        .order_by(invoices.c.customer_id, invoices.c.due_date, invoices.c.number).with_for_update())
-    return [dict(row._mapping) for row in result]
+    driver = (await (await uow.session.connection()).get_raw_connection()).driver_connection
+    return [dict(record) for record in await driver.fetch(_OPEN_INVOICES, uow.tenant_id, customer_ids)]
 
 
 class _Book:
@@ -92,6 +102,8 @@ class _Book:
         self.by_customer: dict[UUID, list[dict[str, Any]]] = {}
         for row in open_rows:
             self.by_customer.setdefault(row["customer_id"], []).append(row)
+        # What cash application sees of each invoice, made again only when a payment changes it.
+        self.opened = {row["id"]: _open(row) for row in open_rows}
         self.payments: list[dict[str, Any]] = []
         self.allocations: list[dict[str, Any]] = []
         self.events: list[tuple[Any, UUID]] = []
@@ -104,13 +116,14 @@ class _Book:
             raise unknown_customer(command.customer_external_id)
         if customer is None:
             raise Invalid("a payment needs the customer it came from", field="customer_external_id")
-        candidates = [row for row in self.by_customer.get(customer.id, ())
+        opened = self.opened
+        candidates = [opened[row["id"]] for row in self.by_customer.get(customer.id, ())
                       if row["open_amount"] > 0 and row["status"] != "void"]
         incoming = cash.Incoming(
             amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
             requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
         )
-        match = cash.match_payment(incoming, [_open(row) for row in candidates], policy)
+        match = cash.match_payment(incoming, candidates, policy)
         payment_id = new_id()
         staged: dict[UUID, dict[str, Any]] = {}  # new states, kept only once the whole payment fits
         moves = []
@@ -135,6 +148,7 @@ class _Book:
         # Nothing above raised: the payment happens.
         for invoice_id, new in staged.items():
             self.invoices[invoice_id].update(new)
+            self.opened[invoice_id] = _open(new)
             self.changed.add(invoice_id)
         self.payments.append(values)
         for new, amount, delta in moves:
@@ -156,19 +170,20 @@ class _Book:
         ), customer.id))
 
     async def write(self, uow: UnitOfWork) -> None:
-        session = uow.session
+        """Everything the chunk's payments did, with the driver: COPY for new rows, one statement for the
+        invoices, the events packed into the outbox as the invoice import writes them."""
+        driver = (await (await uow.session.connection()).get_raw_connection()).driver_connection
         if self.payments:
-            await session.execute(insert(payments), self.payments)
+            await driver.copy_records_to_table("payments", schema_name="ingest", columns=PAYMENT_COLUMNS,
+                                               records=[tuple(p[c] for c in PAYMENT_COLUMNS) for p in self.payments])
         if self.allocations:
-            await session.execute(insert(allocations), self.allocations)
+            await driver.copy_records_to_table("allocations", schema_name="ingest", columns=ALLOCATION_COLUMNS,
+                                               records=[tuple(a[c] for c in ALLOCATION_COLUMNS) for a in self.allocations])
         if self.changed:
-            await session.execute(_PAY_INVOICE, [
-                {"b_tenant": uow.tenant_id, "b_id": row["id"], "paid_amount": row["paid_amount"],
-                 "open_amount": row["open_amount"], "status": row["status"], "version": row["version"],
-                 "paid_at": row["paid_at"]}
-                for row in (self.invoices[i] for i in self.changed)])
+            rows = [self.invoices[i] for i in self.changed]
+            await driver.execute(_PAY_INVOICES, uow.tenant_id, *([row[c] for row in rows] for c in _PAID_COLUMNS))
         if self.events:
-            await uow.emit_many(self.events)
+            await bulk.insert_events(driver, uow.outbox_rows(uow.envelopes(self.events)))
 
 
 def _open(row: dict[str, Any]) -> cash.OpenInvoice:

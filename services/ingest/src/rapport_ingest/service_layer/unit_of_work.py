@@ -36,8 +36,17 @@ class UnitOfWork:
 
     async def emit_many(self, events: Iterable[tuple[EventPayload, UUID | str | None]]) -> None:
         """Several events in the given order, written to the outbox by one batched insert."""
+        await self._outbox.add_many(self.session, self.envelopes(events))
+
+    def envelopes(self, events: Iterable[tuple[EventPayload, UUID | str | None]]) -> list[Envelope]:
+        """The events as emitted (counted in ``emitted``), for a caller that writes the outbox rows itself."""
         now = self.clock.now()
         envelopes = [make_event(payload, source=SOURCE, tenant_id=self.tenant_id, customer_key=customer_id or "-",
                                 causation=self._causation, time=now) for payload, customer_id in events]
         self.emitted.extend(envelopes)
-        await self._outbox.add_many(self.session, envelopes)
+        return envelopes
+
+    def outbox_rows(self, envelopes: Iterable[Envelope]) -> list[tuple]:
+        """Outbox rows ``(event_id, event_type, topic, lane, key, value)`` of ``envelopes`` (``bulk.insert_events``)."""
+        row = self._outbox.row
+        return [tuple(row(envelope).values()) for envelope in envelopes]
