@@ -349,7 +349,7 @@ async def print_emit(engine, infra, raw: float) -> None:
         print(f"    {emit['pg_us']:,.0f} CPU us per touchpoint in the Postgres backends serving it (/proc/<pid>/stat, "
               f"clock ticks of {1e6 / TICKS:,.0f} us; WAL writer, checkpointer and autovacuum not included)")
     print(f"    heap-only (HOT) updates, whole slice so far: {emit['hot']}")
-    print(f"    {emit['outbox']:.2f} outbox rows per touchpoint (each one a relay delete + Kafka record later)")
+    print(f"    {emit['outbox']:.2f} outbox rows per touchpoint (a batch's events packed a lane at a time; each row is one relay delete)")
     if not REPLICAS:
         return
     replicas = await replica_rate(engine, infra)

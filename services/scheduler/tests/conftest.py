@@ -129,6 +129,18 @@ class Db:
         async with self.engine.connect() as conn:
             return (await conn.execute(text(sql), params)).all()
 
+    async def outbox(self, *, key: bytes | None = None, prefix: bytes | None = None,
+                     event_type: str | None = None) -> list:
+        """Events waiting in the outbox (packed rows opened), in order, with ``event_type`` and ``value``."""
+        from types import SimpleNamespace
+
+        from rapport_shared.bus.outbox import opened_rows
+
+        rows = await self.rows("SELECT event_type, topic, key, value FROM scheduler.outbox ORDER BY id")
+        return [SimpleNamespace(event_type=t, key=k, value=v) for t, k, v in opened_rows(rows)
+                if (key is None or k == key) and (prefix is None or (k or b"").startswith(prefix))
+                and (event_type is None or t == event_type)]
+
     async def execute(self, sql: str, **params) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(text(sql), params)

@@ -57,3 +57,17 @@ def test_packed_rows_stay_near_the_size_limit_and_carry_their_first_event_id():
 def test_a_record_alone_in_its_lane_stays_a_row_of_its_own():
     rows = [_row(0, "a", b"x"), _row(1, "b", b"x")]  # same key, two topics
     assert packed_rows(rows) == rows
+
+
+def test_opened_rows_lists_every_event_of_an_outbox_in_order_with_its_type():
+    from rapport_shared.bus.outbox import opened_rows
+
+    def event(n: int, kind: str) -> bytes:
+        return b'{"type":"%s","n":%d}' % (kind.encode(), n)
+
+    rows = [("id-0", "single.v1", "t", lane_of(b"k"), b"k", event(0, "single.v1"))]
+    rows += [(f"id-{n}", "x", "t", lane_of(b"k"), b"k", event(n, f"kind{n % 2}.v1")) for n in range(1, 6)]
+    stored = [(r[1], r[2], r[4], r[5]) for r in packed_rows(rows[:1]) + packed_rows(rows[1:])]
+    assert [row[0] for row in stored] == ["single.v1", PACKED]
+    assert opened_rows(stored) == [("single.v1", b"k", event(0, "single.v1"))] + [
+        (f"kind{n % 2}.v1", b"k", event(n, f"kind{n % 2}.v1")) for n in range(1, 6)]

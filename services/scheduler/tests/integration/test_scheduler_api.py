@@ -183,8 +183,7 @@ async def test_requested_plan_is_approved_and_replaces_the_cadence(sched_http, s
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "plan_id"
     kinds = [t["kind"] for t in (await sched_http.get("/v1/worklist", headers=h)).json()["tasks"] if t["customer_id"] == str(cid)]
     assert "plan_review" not in kinds
-    cases = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.case_status_changed.v1' "
-                          "AND key = :k ORDER BY id", k=f"{company.tenant_id}:{cid}".encode())
+    cases = await db.outbox(event_type="rapport.task.case_status_changed.v1", key=f"{company.tenant_id}:{cid}".encode())
     statuses = [(d["case_id"], d["kind"], d["status"]) for d in (json.loads(r.value)["data"] for r in cases)]
     # the portal matches case events to its request by id
     assert statuses == [(str(request.request_id), "payment_plan", "open"), (str(request.request_id), "payment_plan", "approved")]
@@ -217,8 +216,7 @@ async def _second_request_is_rejected_from_the_worklist(sched_http, db, feed, co
     assert closed.status_code == 200
     status = await db.rows("SELECT status FROM scheduler.plans WHERE plan_id = :p", p=request.plan_id)
     assert [r.status for r in status] == ["rejected"]
-    cases = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.case_status_changed.v1' "
-                          "AND key = :k ORDER BY id", k=f"{company.tenant_id}:{cid}".encode())
+    cases = await db.outbox(event_type="rapport.task.case_status_changed.v1", key=f"{company.tenant_id}:{cid}".encode())
     last = json.loads(cases[-1].value)["data"]
     assert (last["case_id"], last["status"]) == (str(request.request_id), "rejected")
 
@@ -245,7 +243,6 @@ async def test_tenant_quiet_hours_are_validated_and_shape_the_touchpoint(sched_h
     await feed(*events, company.invoice(cid, today - timedelta(days=8))[1])
     sent = await db.rows("SELECT send_not_after FROM scheduler.touchpoints WHERE customer_id = :c", c=cid)
     assert [r.send_not_after.astimezone(timezone.utc).time() for r in sent] == [time(20, 0)]
-    rows = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.touchpoint.due.v1' AND key = :k",
-                         k=f"{company.tenant_id}:{cid}".encode())
+    rows = await db.outbox(event_type="rapport.touchpoint.due.v1", key=f"{company.tenant_id}:{cid}".encode())
     data = json.loads(rows[0].value)["data"]
     assert (data["quiet_hours_start"], data["quiet_hours_end"]) == ("20:00:00", "07:00:00")

@@ -60,8 +60,7 @@ async def test_two_batched_tickers_claim_disjoint_batches_and_emit_once(db, sche
 
 
 async def _assert_outbox_matches(db, tenant, customers: set) -> None:
-    rows = await db.rows("SELECT event_type, value FROM scheduler.outbox WHERE key LIKE :k",
-                         k=f"{tenant}:%".encode())
+    rows = await db.outbox(prefix=f"{tenant}:".encode())
     due = [codec.decode(r.value) for r in rows if r.event_type == "rapport.touchpoint.due.v1"]
     assert len(due) == CUSTOMERS
     assert {e.payload().customer.customer_id for e in due} == customers

@@ -70,8 +70,7 @@ async def test_a_paid_invoice_event_leaves_the_cadence_and_says_why(feed, db, co
     row = (await db.rows("SELECT stage, status FROM scheduler.invoices WHERE tenant_id = :t AND invoice_id = :i",
                          t=company.tenant_id, i=inv.invoice_id))[0]
     assert (row.stage, row.status) == ("paid", "paid")
-    stages = await db.rows("SELECT value FROM scheduler.outbox WHERE key = :k AND event_type = :e",
-                           k=f"{company.tenant_id}:{cid}".encode(), e="rapport.task.dunning_stage_changed.v1")
+    stages = await db.outbox(key=f"{company.tenant_id}:{cid}".encode(), event_type="rapport.task.dunning_stage_changed.v1")
     assert any(b'"paused_reason":"paid"' in bytes(r.value) for r in stages)
 
 

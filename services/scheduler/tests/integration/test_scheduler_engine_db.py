@@ -31,8 +31,7 @@ async def test_invoice_event_decides_at_once_and_consolidates(feed, db, company)
     sent = await touchpoints_of(db, company.tenant_id)
     # the first invoice triggered a message; the second arrived the same day and waits (one a day)
     assert len(sent) == 1 and sent[0].template_key == "overdue_gentle"
-    outbox = await db.rows("SELECT event_type FROM scheduler.outbox WHERE key = :k",
-                        k=f"{company.tenant_id}:{cid}".encode())
+    outbox = await db.outbox(key=f"{company.tenant_id}:{cid}".encode())
     assert "rapport.touchpoint.due.v1" in {r.event_type for r in outbox}
 
 

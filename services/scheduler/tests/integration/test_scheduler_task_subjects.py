@@ -35,8 +35,7 @@ async def test_settling_an_uncertain_message_closes_its_review_task_only(sched_h
     tasks = (await sched_http.get("/v1/worklist?kind=uncertain_send", headers=h)).json()["tasks"]
     mine = {t["subject_id"]: t for t in tasks if t["customer_id"] == str(cid)}
     assert set(mine) == {str(first), str(second)} and {t["subject_kind"] for t in mine.values()} == {"message"}
-    created = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.created.v1' "
-                            "AND key = :k", k=f"{company.tenant_id}:{cid}".encode())
+    created = await db.outbox(event_type="rapport.task.created.v1", key=f"{company.tenant_id}:{cid}".encode())
     subjects = {json.loads(r.value)["data"]["task_id"]: json.loads(r.value)["data"] for r in created}
     # TaskCreatedV1 carries the subject the task row stores (consumers need not parse the reason text).
     assert {(d["subject_kind"], d["subject_id"]) for t, d in subjects.items() if t in
@@ -49,8 +48,7 @@ async def test_settling_an_uncertain_message_closes_its_review_task_only(sched_h
                            t=uuid.UUID(mine[str(first)]["task_id"]))
     assert [(r.status, r.outcome) for r in closed] == [("closed", "sent")]
     assert "kim@ar.example" in closed[0].note and "provider log checked" in closed[0].note
-    announced = await db.rows("SELECT value FROM scheduler.outbox WHERE event_type = 'rapport.task.closed.v1' "
-                              "AND key = :k", k=f"{company.tenant_id}:{cid}".encode())
+    announced = await db.outbox(event_type="rapport.task.closed.v1", key=f"{company.tenant_id}:{cid}".encode())
     data = [json.loads(r.value)["data"] for r in announced]
     assert [(d["task_id"], d["outcome"]) for d in data] == [(mine[str(first)]["task_id"], "sent")]
 

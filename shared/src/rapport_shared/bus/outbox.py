@@ -6,6 +6,8 @@ import struct
 import zlib
 from collections.abc import Iterable, Sequence
 
+import orjson
+
 from sqlalchemy import MetaData, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -58,6 +60,19 @@ def unpack(topic: str, data: bytes) -> list[tuple[str, bytes | None, bytes]]:
         at = end + 1
     if at != end:
         raise ValueError("packed outbox value is truncated")
+    return out
+
+
+def opened_rows(rows: Iterable[tuple]) -> list[tuple[str, bytes | None, bytes]]:
+    """``(event_type, key, value)`` of every event in outbox rows ``(event_type, topic, key, value)`` taken in id
+    order, packed rows opened in place (their events' types read from each envelope): what the relay will
+    send, for tests and tools that look into an outbox."""
+    out: list[tuple[str, bytes | None, bytes]] = []
+    for event_type, topic, key, value in rows:
+        if event_type == PACKED:
+            out += ((orjson.loads(v)["type"], k, v) for _, k, v in unpack(topic, bytes(value)))
+        else:
+            out.append((event_type, key, bytes(value)))
     return out
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_shared.bus.outbox import packed_rows
+
 WRITE_ALL = text("""
 WITH
 tp AS (
@@ -126,5 +128,10 @@ def as_json(value: Any) -> str:
 async def write_all(session: AsyncSession, rows: Rows, now: datetime) -> tuple[int, int, int]:
     """One round trip; returns (touchpoints inserted, timers moved, outbox rows). Every row of a batch is
     decided, touched and written at ``now`` (one parameter, not a column of equal timestamps)."""
+    events = rows.table("obx")
+    if len(events) > 1:
+        # A batch's events packed a lane at a time (``packed_rows``): a few dozen outbox rows for Postgres to
+        # insert and the relay to delete instead of one per touchpoint; the relay opens them in order.
+        events[:] = packed_rows(events)
     result = await session.execute(WRITE_ALL, rows.params() | {"now": now})
     return tuple(result.one())
