@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -26,7 +27,7 @@ class InvoiceState(EventPayload):
     due_date: date
     currency: CurrencyCode
     amount_total: Amount
-    tax_amount: Amount = Field(default=0)
+    tax_amount: Amount = Field(default=Decimal(0))
     open_amount: Amount
     status: InvoiceStatus
     po_number: str | None = None
