@@ -26,8 +26,8 @@ HANDLER_LATENCY = Histogram(
     "rapport_event_handler_seconds", "Time to handle one event including its transaction", ["service", "topic"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-OUTBOX_BACKLOG = Gauge("rapport_outbox_backlog", "Outbox rows not yet published", ["service"])
-OUTBOX_PUBLISHED = Counter("rapport_outbox_published_total", "Outbox rows published", ["service"])
+OUTBOX_BACKLOG = Gauge("rapport_outbox_backlog", "Outbox rows not yet published (a packed row holds many events)", ["service"])
+OUTBOX_PUBLISHED = Counter("rapport_outbox_published_total", "Events published from the outbox (packed rows counted by their events)", ["service"])
 
 
 def configure_logging(service: str, level: str = "INFO", json_output: bool = True) -> None:
