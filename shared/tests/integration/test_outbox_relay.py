@@ -238,3 +238,48 @@ async def test_packed_rows_are_opened_and_published_in_order_among_single_rows(i
     # Chunks end at the byte budget: a chunk holds what starts within 20,000 bytes (at most one row more).
     assert len(relay.chunk_sizes) > 3
     assert all(size < 20_000 + 8_000 + 2_000 for size in relay.chunk_sizes)
+
+
+async def test_a_failed_batch_of_packed_rows_restores_them_whole_and_the_retry_sends_each_event_in_order(infra, scratch):
+    from sqlalchemy import insert
+
+    from rapport_shared.bus.outbox import packed_rows
+
+    outbox = Outbox(scratch.schema, TopicNames(infra.topic_prefix))
+    customer = uuid4()
+    events = [balance_event(customer, seq) for seq in range(1, 121)]
+    rows = packed_rows([tuple(outbox.row(e).values()) for e in events], limit=6000)  # ~10 events per row
+    columns = ("event_id", "event_type", "topic", "lane", "key", "value")
+    async with scratch.sessions() as session, session.begin():
+        await session.execute(insert(outbox.table), [dict(zip(columns, row)) for row in rows])
+    stored = await scratch.count("SELECT count(*) FROM {schema}.outbox")
+    assert 5 < stored < 30
+    failing = FailsOnSecondChunk(make_kafka_producer(infra.bootstrap), "test")
+    await failing.start()
+    try:
+        with pytest.raises(ConnectionError):
+            await OutboxRelay(scratch.engine, scratch.schema, failing, "test", batch_size=1000,
+                              chunk_bytes=10_000).publish_once()
+    finally:
+        await failing.stop()
+    assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == stored  # every packed row is back
+
+    p = await producer(infra)
+    try:
+        relay = OutboxRelay(scratch.engine, scratch.schema, p, "test", batch_size=1000, chunk_bytes=10_000)
+        async with TopicWatcher(infra.bootstrap, infra.topic("invoice")) as watcher:
+            assert await relay.publish_once() == 120
+            wanted = {e.id for e in events}
+            await watcher.wait_for(lambda e: e.id in wanted, count=120, timeout=60)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while True:  # the failed attempt may have put its first chunk on the topic before this pass
+                versions = [e.data["version"] for e in watcher.events if e.id in wanted]
+                if versions[-120:] == list(range(1, 121)) or loop.time() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+        assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 0
+    finally:
+        await p.stop()
+    assert versions[-120:] == list(range(1, 121))
+    assert sorted(set(versions)) == list(range(1, 121))
