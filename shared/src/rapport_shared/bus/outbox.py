@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
-
-import orjson
 
 from sqlalchemy import MetaData, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -70,7 +69,7 @@ def opened_rows(rows: Iterable[tuple]) -> list[tuple[str, bytes | None, bytes]]:
     out: list[tuple[str, bytes | None, bytes]] = []
     for event_type, topic, key, value in rows:
         if event_type == PACKED:
-            out += ((orjson.loads(v)["type"], k, v) for _, k, v in unpack(topic, bytes(value)))
+            out += ((json.loads(v)["type"], k, v) for _, k, v in unpack(topic, bytes(value)))
         else:
             out.append((event_type, key, bytes(value)))
     return out
