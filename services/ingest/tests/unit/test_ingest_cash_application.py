@@ -138,3 +138,17 @@ def test_retotal_below_applied_is_a_conflict():
     with pytest.raises(Conflict):
         Balance(D("100")).apply("payment", D("80")).retotal(D("50"))
     assert Balance(D("100")).apply("payment", D("80")).retotal(D("120")).open_amount == D("40")
+
+
+def test_a_person_reviews_what_could_not_be_applied_and_every_currency_mismatch_but_not_an_overpayment():
+    usd, eur = inv("A-1", "100", "2026-01-10"), inv("E-1", "50", "2026-01-05", currency="EUR")
+    applied = match_payment(Incoming(D("100"), "USD"), [usd], "oldest_first")
+    unmatched = match_payment(Incoming(D("70"), "USD"), [usd], "unapplied")
+    other_currency = match_payment(Incoming(D("70"), "USD"), [eur], "oldest_first")
+    mismatch = match_payment(Incoming(D("60"), "USD", requested=(Requested("E-1", D("20")), Requested("A-1", D("40")))),
+                             [usd, eur], "oldest_first")
+    overpaid = match_payment(Incoming(D("130"), "USD"), [usd], "oldest_first")
+    assert [m.needs_review for m in (applied, unmatched, other_currency, mismatch, overpaid)] == [
+        False, True, True, True, False]
+    assert mismatch.allocations and mismatch.review_reason.startswith("currency mismatch")
+    assert overpaid.review_reason.startswith("overpayment")

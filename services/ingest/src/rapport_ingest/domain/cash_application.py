@@ -52,6 +52,12 @@ class Match:
     def applied(self) -> Decimal:
         return sum((a for _, a in self.allocations), ZERO)
 
+    @property
+    def needs_review(self) -> bool:
+        """A person must look: nothing was applied and there is a reason, or a currency did not match."""
+        return ((self.review_reason is not None and not self.allocations)
+                or bool(self.review_reason and self.review_reason.startswith("currency mismatch")))
+
 
 def unapplied_amount(payment: Incoming, match: Match) -> Decimal:
     return payment.amount - match.applied()

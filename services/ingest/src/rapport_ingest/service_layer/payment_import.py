@@ -15,25 +15,21 @@ row on random portfolios.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from rapport_shared.contracts.invoice import InvoiceBalanceChangedV1
-from rapport_shared.contracts.payment import Allocation, PaymentReceivedV1
 from rapport_shared.ids import new_id
 
 from rapport_ingest.adapters import bulk
 from rapport_ingest.domain import cash_application as cash
 from rapport_ingest.domain.errors import Invalid, LedgerError
-from rapport_ingest.service_layer.balances import balance_of
+from rapport_ingest.service_layer import payments
+from rapport_ingest.service_layer.balances import allocation_values, balance_event, balance_of, balance_values
 from rapport_ingest.service_layer.customers import unknown_customer
-from rapport_ingest.service_layer.snapshots import invoice_state
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
 
 Errors = list[tuple[int, str | None, str]]
-CENT = Decimal("0.0001")  # the ledger's numeric(20, 4): what a stored amount reads back as
 
 PAYMENT_COLUMNS = ("id", "tenant_id", "customer_id", "external_id", "amount", "currency", "received_on", "method",
                    "reference", "remittance_text", "source", "unapplied_amount", "match_rule", "needs_review",
@@ -119,55 +115,30 @@ class _Book:
         opened = self.opened
         candidates = [opened[row["id"]] for row in self.by_customer.get(customer.id, ())
                       if row["open_amount"] > 0 and row["status"] != "void"]
-        incoming = cash.Incoming(
-            amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
-            requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
-        )
+        incoming = payments.incoming_of(command)
         match = cash.match_payment(incoming, candidates, policy)
         payment_id = new_id()
         staged: dict[UUID, dict[str, Any]] = {}  # new states, kept only once the whole payment fits
         moves = []
         for invoice, amount in match.allocations:
-            row = staged.get(invoice.invoice_id) or self.invoices[invoice.invoice_id]
-            balance = balance_of(SimpleNamespace(**row)).apply("payment", amount)
-            paid_at = (now if balance.status == "paid" and row["status"] != "paid"
-                       else (row["paid_at"] if balance.status == "paid" else None))
-            new = {**row, "paid_amount": balance.paid, "open_amount": balance.open_amount, "status": balance.status,
-                   "version": row["version"] + 1, "paid_at": paid_at}
-            staged[invoice.invoice_id] = dict(new)  # its own copy: ``new`` goes into this move's event as it is
-            moves.append((new, amount, balance.open_amount - row["open_amount"]))
-        values = {
-            "id": payment_id, "tenant_id": tenant_id, "customer_id": customer.id, "external_id": command.external_id,
-            "amount": command.amount, "currency": command.currency, "received_on": command.received_on,
-            "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
-            "source": "import", "unapplied_amount": cash.unapplied_amount(incoming, match), "match_rule": match.rule,
-            "needs_review": (match.review_reason is not None and not match.allocations)
-            or bool(match.review_reason and match.review_reason.startswith("currency mismatch")),
-            "review_reason": match.review_reason,
-        }
+            row = SimpleNamespace(**(staged.get(invoice.invoice_id) or self.invoices[invoice.invoice_id]))
+            balance = balance_of(row).apply("payment", amount)
+            new = {**vars(row), **balance_values(row, balance, now)}
+            staged[invoice.invoice_id] = new
+            moves.append((SimpleNamespace(**new), amount, balance.open_amount - row.open_amount))
+        values = payments.payment_values(command, payment_id, customer.id, "import", incoming, match)
         # Nothing above raised: the payment happens.
         for invoice_id, new in staged.items():
             self.invoices[invoice_id].update(new)
             self.opened[invoice_id] = _open(new)
             self.changed.add(invoice_id)
-        self.payments.append(values)
+        self.payments.append({"tenant_id": tenant_id, **values})
         for new, amount, delta in moves:
-            self.allocations.append({"tenant_id": tenant_id, "invoice_id": new["id"], "payment_id": payment_id,
-                                     "credit_note_id": None, "kind": "payment", "amount": amount,
-                                     "rule": match.rule, "reason": None})
-            self.events.append((InvoiceBalanceChangedV1(
-                **invoice_state(SimpleNamespace(**new)), cause="payment",
-                delta=delta, payment_id=payment_id, credit_note_id=None,
-            ), new["customer_id"]))
-        self.events.append((PaymentReceivedV1(
-            payment_id=payment_id, customer_id=customer.id, external_id=command.external_id,
-            amount=command.amount.quantize(CENT), currency=command.currency, received_on=command.received_on,
-            method=command.method, reference=command.reference, source="import",
-            allocations=[Allocation(invoice_id=i.invoice_id, invoice_number=i.number, amount=a)
-                         for i, a in match.allocations],
-            unapplied_amount=values["unapplied_amount"].quantize(CENT), match_rule=match.rule,
-            needs_review=values["needs_review"], review_reason=match.review_reason,
-        ), customer.id))
+            self.allocations.append({"tenant_id": tenant_id, **allocation_values(
+                new.id, "payment", amount, rule=match.rule, payment_id=payment_id)})
+            self.events.append((balance_event(new, cause="payment", delta=delta, payment_id=payment_id),
+                                new.customer_id))
+        self.events.append((payments.received_event(values, match), customer.id))
 
     async def write(self, uow: UnitOfWork) -> None:
         """Everything the chunk's payments did, with the driver: COPY for new rows, one statement for the

@@ -1,7 +1,9 @@
 """Payments: record one, let cash application allocate it, reverse or refund it later."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine import Row
@@ -15,6 +17,8 @@ from rapport_ingest.domain.errors import Invalid, NotFound
 from rapport_ingest.service_layer.balances import move
 from rapport_ingest.service_layer.customers import referenced_customer
 from rapport_ingest.service_layer.unit_of_work import UnitOfWork
+
+SCALE = Decimal("0.0001")  # the ledger's numeric(20, 4)
 
 
 async def record_payment(
@@ -34,38 +38,49 @@ async def record_payment(
     if customer is None:
         raise Invalid("a payment needs the customer it came from", field="customer_external_id")
     open_rows = {r.id: r for r in await uow.ledger.open_invoices(customer.id)}
-    incoming = cash.Incoming(
-        amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
-        requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
-    )
+    incoming = incoming_of(command)
     policy = policy or await uow.ledger.cash_application_policy()
     match = cash.match_payment(incoming, [_open(r) for r in open_rows.values()], policy)
     payment_id = new_id()
-    row = await uow.ledger.add_payment({
-        "id": payment_id, "customer_id": customer.id, "external_id": command.external_id,
-        "amount": command.amount, "currency": command.currency, "received_on": command.received_on,
-        "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
-        "source": source, "unapplied_amount": cash.unapplied_amount(incoming, match), "match_rule": match.rule,
-        "needs_review": match.review_reason is not None and not match.allocations or _mismatch(match),
-        "review_reason": match.review_reason,
-    })
+    row = await uow.ledger.add_payment(payment_values(command, payment_id, customer.id, source, incoming, match))
     for invoice, amount in match.allocations:
         # The row as this payment left it: explicit allocations may name one invoice twice.
         open_rows[invoice.invoice_id] = await move(uow, open_rows[invoice.invoice_id], "payment", amount,
                                                    cause="payment", rule=match.rule, payment_id=payment_id)
-    await uow.emit(PaymentReceivedV1(
-        payment_id=row.id, customer_id=customer.id, external_id=row.external_id, amount=row.amount,
-        currency=row.currency, received_on=row.received_on, method=row.method, reference=row.reference,
-        source=source, allocations=[Allocation(invoice_id=i.invoice_id, invoice_number=i.number, amount=a)
-                                    for i, a in match.allocations],
-        unapplied_amount=row.unapplied_amount, match_rule=row.match_rule, needs_review=row.needs_review,
-        review_reason=row.review_reason,
-    ), customer.id)
+    await uow.emit(received_event(row._mapping, match), customer.id)
     return row, True
 
 
-def _mismatch(match: cash.Match) -> bool:
-    return bool(match.review_reason and match.review_reason.startswith("currency mismatch"))
+def incoming_of(command: RecordPayment) -> cash.Incoming:
+    return cash.Incoming(
+        amount=command.amount, currency=command.currency, remittance_text=command.remittance_text,
+        requested=tuple(cash.Requested(a.invoice_number, a.amount) for a in command.allocations),
+    )
+
+
+def payment_values(command: RecordPayment, payment_id: UUID, customer_id: UUID, source: str,
+                   incoming: cash.Incoming, match: cash.Match) -> dict[str, Any]:
+    """The payment's row (tenant aside), amounts at the ledger's scale: what the row reads back as."""
+    return {
+        "id": payment_id, "customer_id": customer_id, "external_id": command.external_id,
+        "amount": command.amount.quantize(SCALE), "currency": command.currency, "received_on": command.received_on,
+        "method": command.method, "reference": command.reference, "remittance_text": command.remittance_text,
+        "source": source, "unapplied_amount": cash.unapplied_amount(incoming, match).quantize(SCALE),
+        "match_rule": match.rule, "needs_review": match.needs_review, "review_reason": match.review_reason,
+    }
+
+
+def received_event(payment: Mapping[str, Any], match: cash.Match) -> PaymentReceivedV1:
+    """``PaymentReceivedV1`` of a stored (or about to be stored) payment row and how it was matched."""
+    return PaymentReceivedV1(
+        payment_id=payment["id"], customer_id=payment["customer_id"], external_id=payment["external_id"],
+        amount=payment["amount"], currency=payment["currency"], received_on=payment["received_on"],
+        method=payment["method"], reference=payment["reference"], source=payment["source"],
+        allocations=[Allocation(invoice_id=i.invoice_id, invoice_number=i.number, amount=a)
+                     for i, a in match.allocations],
+        unapplied_amount=payment["unapplied_amount"], match_rule=payment["match_rule"],
+        needs_review=payment["needs_review"], review_reason=payment["review_reason"],
+    )
 
 
 def _open(row: Row) -> cash.OpenInvoice:
