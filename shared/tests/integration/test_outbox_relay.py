@@ -86,6 +86,18 @@ async def test_two_relays_keep_each_customers_order_and_lose_nothing(infra, scra
         assert sorted(set(versions)) == list(range(1, 31))
 
 
+async def _versions_once_in_order(watcher, wanted: set, count: int, timeout: float = 30) -> list[int]:
+    """The versions of ``wanted`` events seen so far, read on until the last ``count`` are 1..count (or the time
+    is up): a failed attempt may have put its first chunk on the topic before the pass that succeeded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        versions = [e.data["version"] for e in watcher.events if e.id in wanted]
+        if versions[-count:] == list(range(1, count + 1)) or loop.time() > deadline:
+            return versions
+        await asyncio.sleep(0.1)
+
+
 class FailsOnSecondChunk(EventProducer):
     """The real producer, except that the second chunk of a transaction cannot be handed over."""
 
@@ -120,15 +132,7 @@ async def test_one_transaction_sends_many_chunks_in_order_and_a_failure_restores
             assert await relay.publish_once() == 25
             wanted = {e.id for e in events}
             await watcher.wait_for(lambda e: e.id in wanted, count=25)
-            # The failed attempt may have put its first chunk on the topic before this pass: read on
-            # until this pass's 25 are in (or the time is up), then judge the order.
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            while True:
-                versions = [e.data["version"] for e in watcher.events if e.id in wanted]
-                if versions[-25:] == list(range(1, 26)) or loop.time() > deadline:
-                    break
-                await asyncio.sleep(0.1)
+            versions = await _versions_once_in_order(watcher, wanted, 25)
         assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 0
     finally:
         await p.stop()
@@ -271,13 +275,7 @@ async def test_a_failed_batch_of_packed_rows_restores_them_whole_and_the_retry_s
             assert await relay.publish_once() == 120
             wanted = {e.id for e in events}
             await watcher.wait_for(lambda e: e.id in wanted, count=120, timeout=60)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            while True:  # the failed attempt may have put its first chunk on the topic before this pass
-                versions = [e.data["version"] for e in watcher.events if e.id in wanted]
-                if versions[-120:] == list(range(1, 121)) or loop.time() > deadline:
-                    break
-                await asyncio.sleep(0.1)
+            versions = await _versions_once_in_order(watcher, wanted, 120)
         assert await scratch.count("SELECT count(*) FROM {schema}.outbox") == 0
     finally:
         await p.stop()

@@ -43,6 +43,23 @@ async def _job(engine, tenant_id: UUID, total: int) -> UUID:
     return job_id
 
 
+def _spy_prebuilt(monkeypatch, count: bool = True) -> list:
+    """What the job prebuilt for each chunk, in order: how many rows (None: prebuilding was off for that chunk),
+    or with ``count=False`` the chunk's ``built`` list itself."""
+    seen: list = []
+    real = imports._prepare_next
+
+    def spying(*args):
+        prepared = real(*args)
+        if prepared is not None:
+            built = prepared.built
+            seen.append(built if not count or built is None else sum(b is not None for b in built))
+        return prepared
+
+    monkeypatch.setattr(imports, "_prepare_next", spying)
+    return seen
+
+
 async def _ledger(engine, tenant_id: UUID) -> dict[str, tuple[UUID, int]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT number, id, version FROM ingest.invoices WHERE tenant_id = :t"),
@@ -147,16 +164,7 @@ async def test_a_row_prebuilt_for_a_customer_of_a_rolled_back_chunk_is_built_aga
 async def test_the_job_prebuilds_chunks_in_the_thread(tenant, ingest_app, ingest_settings, monkeypatch):
     await tenant.customer("C-1")
     engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
-    seen = []
-    real = imports._prepare_next
-
-    def spying(*args):
-        prepared = real(*args)
-        if prepared is not None:
-            seen.append(sum(b is not None for b in prepared.built))
-        return prepared
-
-    monkeypatch.setattr(imports, "_prepare_next", spying)
+    seen = _spy_prebuilt(monkeypatch)
     importer = ChunkImporter(engine, make_outbox(ingest_settings), TopicNames(ingest_settings.topic_prefix),
                              SystemClock(), 50)
     job_id = await _job(engine, tenant_id, 150)
@@ -174,16 +182,7 @@ async def test_a_reimport_stops_prebuilding_once_the_ledger_holds_most_numbers(t
                              SystemClock(), 50)
     first = await _job(engine, tenant_id, 200)
     await importer.run(first, tenant_id, "invoices", NATIVE, parse_lines(iter(_lines(200, "U")), "ndjson"))
-    seen = []
-    real = imports._prepare_next
-
-    def spying(*args):
-        prepared = real(*args)
-        if prepared is not None:
-            seen.append(None if prepared.built is None else sum(b is not None for b in prepared.built))
-        return prepared
-
-    monkeypatch.setattr(imports, "_prepare_next", spying)
+    seen = _spy_prebuilt(monkeypatch)
     changed = [line.replace(b'"amount": "', b'"amount": "1') for line in _lines(200, "U")]
     second = await _job(engine, tenant_id, 200)
     await importer.run(second, tenant_id, "invoices", NATIVE, parse_lines(iter(changed), "ndjson"))
@@ -197,16 +196,7 @@ async def test_a_reimport_stops_prebuilding_once_the_ledger_holds_most_numbers(t
 async def test_prebuilding_can_be_switched_off_for_a_job(tenant, ingest_app, ingest_settings, monkeypatch):
     await tenant.customer("C-1")
     engine, tenant_id = ingest_app.state.engine, UUID(tenant.tenant_id)
-    seen = []
-    real = imports._prepare_next
-
-    def spying(*args):
-        prepared = real(*args)
-        if prepared is not None:
-            seen.append(prepared.built)
-        return prepared
-
-    monkeypatch.setattr(imports, "_prepare_next", spying)
+    seen = _spy_prebuilt(monkeypatch, count=False)
     importer = ChunkImporter(engine, make_outbox(ingest_settings), TopicNames(ingest_settings.topic_prefix),
                              SystemClock(), 50, prebuild=False)
     job_id = await _job(engine, tenant_id, 150)
