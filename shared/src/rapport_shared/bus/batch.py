@@ -222,34 +222,30 @@ class BatchProcessor:
     async def _unguarded(self, session: AsyncSession, item: Item) -> None:
         envelope = item.envelope
         bind_event_context(envelope.correlation_id, envelope.id, envelope.type)
-        started = time.perf_counter()
         try:
-            await self._handler(session, envelope)
-            if session.new or session.dirty or session.deleted:
-                await session.flush()  # before the identity map is cleared below, nothing pending may be lost
-            item.outcome = "handled"
-        except Exception as exc:  # noqa: BLE001 - classified below
-            if is_transient(exc):
-                raise
-            log.info("record failed in a batch without savepoints; running the batch with them", error=repr(exc))
-            raise _RecordFailed() from exc
+            await self._run_unguarded(session, [item], lambda: self._handler(session, envelope),
+                                   "record failed in a batch without savepoints; running the batch with them")
         finally:
-            session.expunge_all()
-            item.seconds = time.perf_counter() - started
             clear_event_context()
 
     async def _unguarded_many(self, session: AsyncSession, items: list[Item]) -> None:
+        await self._run_unguarded(session, items, lambda: self._many(session, [i.envelope for i in items]),
+                               "batch handler failed; running the batch record by record with savepoints")
+
+    async def _run_unguarded(self, session: AsyncSession, items: list[Item], call, failure: str) -> None:
+        """``call()`` handles ``items`` without a savepoint; a failure that is not transient sends the whole
+        batch to the guarded pass (``_RecordFailed``). Time is shared out over the items."""
         started = time.perf_counter()
         try:
-            await self._many(session, [i.envelope for i in items])
+            await call()
             if session.new or session.dirty or session.deleted:
-                await session.flush()
+                await session.flush()  # before the identity map is cleared below, nothing pending may be lost
             for item in items:
                 item.outcome = "handled"
         except Exception as exc:  # noqa: BLE001 - classified below
             if is_transient(exc):
                 raise
-            log.info("batch handler failed; running the batch record by record with savepoints", error=repr(exc))
+            log.info(failure, error=repr(exc))
             raise _RecordFailed() from exc
         finally:
             session.expunge_all()
